@@ -1,0 +1,4 @@
+"""Loads the conformance plugin and fixtures for `pytest conformance`."""
+
+from conformance.fixtures import *  # noqa: F403
+from conformance.plugin import *  # noqa: F403

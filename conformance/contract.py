@@ -1,0 +1,165 @@
+"""The machine-readable contract: `fixtures/openapi.yaml` read into `Operation` records with validators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from conformance import FIXTURES
+from conformance.errors import ConfigError
+
+SPEC_PATH = FIXTURES / "openapi.yaml"
+SPEC_URI = "urn:fapi-conformance:openapi"
+METHODS = ("get", "post", "put", "delete")
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Operation:
+    """One endpoint of the contract, with its weight and time metadata."""
+
+    id: str
+    method: str
+    path: str
+    raw: Mapping[str, Any] = field(repr=False)
+    spec: Contract = field(repr=False)
+
+    @property
+    def signed(self) -> bool:
+        return self.raw.get("x-security") == "SIGNED" or bool(self.raw.get("security"))
+
+    @property
+    def source(self) -> str:
+        return str(self.raw.get("x-source", "ztdx"))
+
+    @property
+    def doc(self) -> str:
+        return str(self.raw.get("x-doc", ""))
+
+    @property
+    def time_fields(self) -> tuple[str, ...]:
+        return tuple(self.raw.get("x-time-fields", ()))
+
+    @property
+    def time_ordered(self) -> str | None:
+        return self.raw.get("x-time-ordered")
+
+    @property
+    def counts_orders(self) -> bool:
+        return bool(self.raw.get("x-order-count"))
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def weight(self, params: Mapping[str, Any] | None = None) -> int:
+        """Request weight for these parameters (variable weights by limit or by symbol)."""
+        return request_weight(self.raw.get("x-weight", 1), params or {})
+
+    def parameters(self) -> list[dict[str, Any]]:
+        return [self.spec.deref(p) for p in self.raw.get("parameters", [])]
+
+    def param(self, name: str) -> dict[str, Any] | None:
+        return next((p for p in self.parameters() if p.get("name") == name), None)
+
+    @cached_property
+    def success_validator(self) -> Draft202012Validator | None:
+        responses = self.raw.get("responses", {})
+        for status in ("200", 200):
+            if status in responses:
+                ptr = _pointer("paths", self.path, self.method.lower(), "responses", str(status),
+                               "content", "application/json", "schema")
+                return self.spec.validator(ptr)
+        return None
+
+
+def request_weight(spec: Any, params: Mapping[str, Any]) -> int:
+    if isinstance(spec, int):
+        return spec
+    if not isinstance(spec, dict):
+        return 1
+    if "with_symbol" in spec:
+        return int(spec["with_symbol"] if params.get("symbol") else spec["without_symbol"])
+    limit = int(params.get("limit") or spec.get("default_limit") or 500)
+    for row in spec.get("table", []):
+        if "limit" in row and limit in row["limit"]:
+            return int(row["weight"])
+        if "range" in row and _in_range(limit, row["range"]):
+            return int(row["weight"])
+    return max((int(r["weight"]) for r in spec.get("table", [])), default=1)
+
+
+def _in_range(value: int, text: str) -> bool:
+    if text.startswith(">"):
+        return value > int(text[1:])
+    low, high = text[1:-1].split(",")
+    lower_ok = value >= int(low) if text[0] == "[" else value > int(low)
+    upper_ok = value <= int(high) if text[-1] == "]" else value < int(high)
+    return lower_ok and upper_ok
+
+
+class Contract:
+    """The whole spec: operations by ID and by (method, path), plus a $ref-aware validator factory."""
+
+    def __init__(self, document: Mapping[str, Any], path: Path) -> None:
+        self.document = document
+        self.path = path
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
+        self.operations: dict[str, Operation] = {}
+        for op_path, item in (document.get("paths") or {}).items():
+            for method in METHODS:
+                if method in item:
+                    raw = item[method]
+                    op = Operation(raw["operationId"], method.upper(), op_path, raw, self)
+                    self.operations[op.id] = op
+        self._by_key = {op.key: op for op in self.operations.values()}
+
+    def find(self, method: str, path: str) -> Operation | None:
+        return self._by_key.get(f"{method.upper()} {path}")
+
+    def validator(self, pointer: str) -> Draft202012Validator:
+        return Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self.registry)
+
+    def deref(self, node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = self.document
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    @cached_property
+    def error_validator(self) -> Draft202012Validator:
+        return self.validator("components/schemas/Error")
+
+
+def load(path: Path = SPEC_PATH) -> Contract:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"contract spec not found at {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(document, dict) or "paths" not in document:
+        raise ConfigError(f"{path.name} is not an OpenAPI document (no 'paths')")
+    try:
+        return Contract(document, path)
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{path.name}: malformed operation ({exc}); every operation needs an operationId") from None
+
+
+@cache
+def default() -> Contract:
+    return load(SPEC_PATH)

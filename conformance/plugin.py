@@ -1,0 +1,143 @@
+"""The pytest plugin: hooks only — options, target start-up, collection rules, outcomes, rules.json."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conformance import outcomes, targets
+from conformance.errors import ConfigError, TargetUnavailable
+from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
+
+STATE = pytest.StashKey[RunState]()
+DECISION = pytest.StashKey[outcomes.Decision]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "fapi contract conformance")
+    group.addoption("--conformance-target", default="mock",
+                    help="mock (default: bundled mock on a free loopback port), testnet, or an http(s) base URL")
+    group.addoption("--conformance-strict", action="store_true", help="treat SHOULD rules as MUST")
+    group.addoption("--conformance-deviations", default=None,
+                    help="known-deviations file (default: fixtures/deviations/<target>.yaml)")
+    group.addoption("--conformance-reports", default=None, help="output folder (default: reports/)")
+    group.addoption("--conformance-provoke-limits", action="store_true",
+                    help="allow deliberate over-limit traffic (429/418) on a non-mock target")
+    group.addoption("--conformance-allow-production-trading", action="store_true",
+                    help="DANGER: allow trading tests on a production or unknown host (real money)")
+    group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")
+    group.addoption("--conformance-examples", type=int, default=10,
+                    help="generated examples per operation in the schema module")
+
+
+def _fail_line(config: pytest.Config, message: str, code: int) -> None:
+    sys.stderr.write(f"fapi-conformance: {message}\n")
+    raise pytest.exit(message, returncode=code)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[STATE] = RunState.from_config(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    try:
+        state.start()
+    except ConfigError as exc:
+        state.stop()
+        raise pytest.UsageError(str(exc)) from None
+    except TargetUnavailable as exc:
+        state.stop()
+        _write_results(state)
+        _fail_line(session.config, f"target unavailable: {exc.reason}", EXIT_TARGET_UNAVAILABLE)
+
+
+def _marked_rules(item: pytest.Item) -> list[str]:
+    return [rid for mark in item.iter_markers("rule") for rid in mark.args]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[STATE]
+    assert state.target is not None
+    for item in items:
+        for rule_id in _marked_rules(item):
+            try:
+                state.catalogue[rule_id]
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+        for mark in item.iter_markers("capability"):
+            missing = [c for c in mark.args if not state.target.has(c)]
+            unknown = [c for c in mark.args if c not in targets.KNOWN_CAPABILITIES]
+            if unknown:
+                raise pytest.UsageError(f"{item.nodeid}: unknown capability {unknown[0]!r}")
+            if missing:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"capability missing: {', '.join(missing)} (target {state.target.name})"))
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report: pytest.TestReport = yield
+    state = item.config.stash[STATE]
+    marked = _marked_rules(item)
+    exc = call.excinfo.value if call.excinfo else None
+    if report.skipped and not isinstance(exc, TargetUnavailable):
+        if call.when == "setup":
+            state.results.record(item.nodeid, marked, None)  # type: ignore[union-attr]
+        return report
+    if call.when != "call" and report.passed:
+        return report
+    decision = outcomes.decide(exc, marked, state.catalogue, strict=state.strict, deviations=state.deviations)
+    if call.when != "call" and decision.kind == outcomes.FAILED:
+        decision = outcomes.Decision(outcomes.ERROR, decision.rule_id, f"[harness error] {exc}")
+    item.stash[DECISION] = decision
+    state.results.record(item.nodeid, marked, decision)  # type: ignore[union-attr]
+    _apply(report, decision, item)
+    return report
+
+
+def _apply(report: pytest.TestReport, decision: outcomes.Decision, item: pytest.Item) -> None:
+    report.user_properties.append(("verdict", decision.kind))
+    if decision.rule_id:
+        report.user_properties.append(("rule", decision.rule_id))
+    if decision.kind == outcomes.PASSED:
+        return
+    report.outcome = decision.pytest_outcome  # type: ignore[assignment]
+    if decision.is_xfail:
+        report.wasxfail = decision.reason
+    elif decision.kind == outcomes.UNAVAILABLE:
+        path, lineno, _ = item.location
+        report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {decision.reason}")
+    else:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            crash.message = decision.reason  # failure messages start with "[<rule id>]"
+        else:
+            report.longrepr = decision.reason
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE, None)
+    if state is None or state.target is None:
+        return []
+    t = state.target
+    return [f"conformance target: {t.name} {t.base_url} (kind {t.kind}; capabilities: "
+            f"{', '.join(sorted(t.capabilities)) or 'none'}); strict={state.strict}; "
+            f"seed={config.getoption('conformance_seed')}"]
+
+
+def _write_results(state: RunState) -> None:
+    if state.results is not None:
+        state.results.write(state.reports / "rules.json", state.target_info())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None:
+        return
+    _write_results(state)
+    state.stop()

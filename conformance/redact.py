@@ -1,0 +1,50 @@
+"""Secret redaction for everything the suite prints, logs, attaches or writes."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from conformance.exchange import Exchange
+
+MASK = "<redacted>"
+_SIGNATURE = re.compile(r"(signature=)[0-9A-Za-z%]+", re.IGNORECASE)
+_KEY_HEADER = re.compile(r"(x-mbx-apikey[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.IGNORECASE)
+_SECRETS: set[str] = set()
+
+
+def register_secret(*values: str | None) -> None:
+    """Remember secret values (API key, secret) so that every later redaction removes them."""
+    _SECRETS.update(v for v in values if v and len(v) >= 6)
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _SIGNATURE.sub(rf"\g<1>{MASK}", text)
+    return _KEY_HEADER.sub(rf"\g<1>{MASK}", text)
+
+
+def request_text(exchange: Exchange) -> str:
+    req = exchange.request
+    headers = "\n".join(f"{k}: {v}" for k, v in sorted(req.headers.items()))
+    body = req.body.decode("utf-8", "replace")
+    return redact(f"{req.method} {req.url}\n{headers}\n\n{body}".rstrip())
+
+
+def response_text(exchange: Exchange) -> str:
+    resp = exchange.response
+    headers = "\n".join(f"{k}: {v}" for k, v in sorted(resp.headers.items()))
+    return redact(f"HTTP {resp.status}\n{headers}\n\n{resp.text[:20000]}".rstrip())
+
+
+def curl(exchange: Exchange) -> str:
+    """A one-line reproduction command with secrets redacted (re-sign before replaying a signed call)."""
+    req = exchange.request
+    parts = ["curl", "-sS", "-X", req.method, shlex.quote(req.url)]
+    for name, value in sorted(req.headers.items()):
+        if name in ("x-mbx-apikey", "content-type"):
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if req.body:
+        parts += ["--data", shlex.quote(req.body.decode("utf-8", "replace"))]
+    return redact(" ".join(parts))
