@@ -44,8 +44,9 @@ def contract(run_state: RunState) -> Contract:
 
 
 @pytest.fixture(scope="session")
-def governor() -> Governor:
-    return Governor()
+def governor(request: pytest.FixtureRequest) -> Governor:
+    """One budget for the whole run: a share of the documented per-minute limits (--conformance-budget)."""
+    return Governor(share=request.config.getoption("conformance_budget"))
 
 
 @pytest.fixture(scope="session")
