@@ -1,0 +1,218 @@
+"""Checks of the general-info format rules: JSON everywhere, ascending time order, millisecond times, Java types."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.checks import RuleViolation, check
+from conformance.exchange import Exchange
+
+JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
+MS_FLOOR = 1_420_070_400_000  # 2015-01-01T00:00:00Z: older than any fapi data
+FUTURE_SLACK_MS = 400 * 86_400_000  # nextFundingTime, closeTime and deliveryDate lie ahead of now
+ALWAYS_TIME_FIELDS = ("serverTime", "E", "T")
+INDEXED = re.compile(r"^\$\[\*\](?:\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)|\[(?P<index>\d+)\])$")
+JAVA_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+# Java's BigDecimal(String) grammar: no whitespace, no NaN/Infinity, an optional exponent.
+BIG_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _json_body(ex: Exchange) -> bool:
+    return ex.response.is_json
+
+
+def _succeeded(ex: Exchange) -> bool:
+    return ex.operation is not None and 200 <= ex.response.status < 300 and ex.response.is_json
+
+
+@check("general.json-responses")
+def json_responses(ex: Exchange) -> None:
+    ctype = ex.response.content_type
+    if not JSON_TYPE.match(ctype.strip()):
+        raise RuleViolation("general.json-responses", ["Content-Type: application/json (a charset parameter allowed)"],
+                            f"Content-Type: {ctype or '(none)'} on HTTP {ex.response.status}")
+    if not ex.response.is_json:
+        raise RuleViolation("general.json-responses", ["a body that parses as JSON"],
+                            f"HTTP {ex.response.status} body is not JSON: {ex.response.text[:120]!r}")
+
+
+def _element_value(element: Any, selector: str) -> Any:
+    """Pick `.name` or `[index]` out of one array element; None when the element has no such part."""
+    match = INDEXED.match(selector)
+    if match is None:
+        return None
+    if match["name"] is not None:
+        return element.get(match["name"]) if isinstance(element, dict) else None
+    index = int(match["index"])
+    return element[index] if isinstance(element, list) and len(element) > index else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@check("general.ascending-time-order", applies=lambda ex: _succeeded(ex) and bool(ex.operation.time_ordered))
+def ascending_time_order(ex: Exchange) -> None:
+    selector = ex.operation.time_ordered  # type: ignore[union-attr]
+    body = ex.response.json()
+    if not isinstance(body, list):
+        return  # the shape is the schema check's business
+    keyed = [(i, _element_value(e, selector)) for i, e in enumerate(body)]
+    keyed = [(i, v) for i, v in keyed if isinstance(v, int | float) and not isinstance(v, bool)]
+    part = selector.removeprefix("$[*]")
+    for (i, earlier), (j, later) in itertools.pairwise(keyed):
+        if later < earlier:
+            raise RuleViolation("general.ascending-time-order",
+                                [f"elements non-decreasing by {selector} (earliest first)"],
+                                f"$[{i}]{part} = {earlier} comes before $[{j}]{part} = {later}")
+
+
+def _named_values(value: Any, names: frozenset[str], path: str = "$") -> Iterator[tuple[str, Any]]:
+    """Every value stored under one of `names`, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}"
+            if key in names:
+                yield child, item
+            yield from _named_values(item, names, child)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _named_values(item, names, f"{path}[{i}]")
+
+
+def _time_values(ex: Exchange) -> Iterator[tuple[str, Any]]:
+    body = ex.response.json()
+    fields = ex.operation.time_fields if ex.operation else ()
+    names = frozenset(f for f in (*fields, *ALWAYS_TIME_FIELDS) if not f.startswith("$"))
+    yield from _named_values(body, names)
+    for selector in (f for f in fields if f.startswith("$")):
+        if isinstance(body, list):
+            for i, element in enumerate(body):
+                yield f"$[{i}]{selector.removeprefix('$[*]')}", _element_value(element, selector)
+
+
+def _ms_problem(value: Any, now_ms: int) -> str | None:
+    if not _is_int(value):
+        kind = "a string" if isinstance(value, str) else type(value).__name__ if value is not None else "null"
+        return f"{value!r} is {kind}, not an integer"
+    if value == 0:
+        return None  # 0 is Binance's "never set" (e.g. updateTime of an untouched position): unit-neutral
+    if value < MS_FLOOR:
+        return f"{value} is before 2015-01-01 in ms (seconds?)"
+    if value > now_ms + FUTURE_SLACK_MS:
+        return f"{value} is after now + 400 days in ms (microseconds?)"
+    return None
+
+
+@check("general.millisecond-timestamps", applies=_json_body)
+def millisecond_timestamps(ex: Exchange) -> None:
+    now_ms = int(time.time() * 1000)
+    for path, value in _time_values(ex):
+        problem = _ms_problem(value, now_ms)
+        if problem:
+            raise RuleViolation("general.millisecond-timestamps",
+                                ["an integer of UNIX milliseconds between 2015-01-01 and now + 400 days",
+                                 "0 (never set)"], f"{path}: {problem}")
+
+
+def _schema_type(schema: dict[str, Any]) -> list[str]:
+    kind = schema.get("type")
+    return [kind] if isinstance(kind, str) else list(kind or [])
+
+
+def _leaf_problem(schema: dict[str, Any], value: Any) -> str | None:
+    """What is wrong with `value` as a Java value of this typed schema, or None."""
+    kinds, fmt = _schema_type(schema), schema.get("format")
+    if value is None:
+        return None if "null" in kinds or not kinds else f"null where the schema says {'/'.join(kinds)}"
+    if "enum" in schema and value not in schema["enum"]:
+        return f"{value!r} is not one of {schema['enum']}"
+    if "integer" in kinds and _is_int(value):
+        low, high = JAVA_RANGES.get(fmt or "int64", JAVA_RANGES["int64"])
+        return None if low <= value <= high else f"{value} is outside the Java {fmt or 'long'} range"
+    if "number" in kinds and isinstance(value, int | float) and not isinstance(value, bool):
+        return None
+    if "string" in kinds and isinstance(value, str):
+        if fmt == "decimal" and not BIG_DECIMAL.match(value):
+            return f"{value!r} does not parse as a DECIMAL"
+        return None
+    if "boolean" in kinds and isinstance(value, bool):
+        return None
+    if ("array" in kinds and isinstance(value, list)) or ("object" in kinds and isinstance(value, dict)):
+        return None
+    if not kinds:
+        return None  # an untyped schema judges nothing
+    shown = f"DECIMAL string ({fmt})" if fmt == "decimal" else "/".join(kinds) + (f" ({fmt})" if fmt else "")
+    return f"{value!r} ({type(value).__name__}) where the schema says {shown}"
+
+
+class TypeWalker:
+    """Walks a JSON value along its schema and yields (path, problem) for every typed field that is wrong."""
+
+    def __init__(self, deref: Any) -> None:
+        self.deref = deref
+
+    def walk(self, schema: Any, value: Any, path: str = "$") -> Iterator[tuple[str, str]]:
+        schema = self.deref(schema)
+        if not isinstance(schema, dict):
+            return
+        for sub in schema.get("allOf", []):
+            yield from self.walk(sub, value, path)
+        branches = schema.get("oneOf") or schema.get("anyOf")
+        if branches:
+            yield from self._union(branches, value, path)
+            return
+        problem = _leaf_problem(schema, value)
+        if problem:
+            yield path, problem
+            return
+        yield from self._children(schema, value, path)
+
+    def _children(self, schema: dict[str, Any], value: Any, path: str) -> Iterator[tuple[str, str]]:
+        if isinstance(value, dict):
+            props = schema.get("properties", {})
+            extra = schema.get("additionalProperties")
+            for key, item in value.items():
+                sub = props.get(key, extra if isinstance(extra, dict) else None)
+                if sub is not None:
+                    yield from self.walk(sub, item, f"{path}.{key}")
+        elif isinstance(value, list):
+            prefix = schema.get("prefixItems", [])
+            items = schema.get("items")
+            for i, item in enumerate(value):
+                sub = prefix[i] if i < len(prefix) else items
+                if isinstance(sub, dict):
+                    yield from self.walk(sub, item, f"{path}[{i}]")
+
+    def _union(self, branches: list[Any], value: Any, path: str) -> Iterator[tuple[str, str]]:
+        results = [list(self.walk(b, value, path)) for b in branches]
+        if any(not r for r in results):
+            return  # one branch accepts the value
+        yield from min(results, key=len)
+
+
+def java_type_problems(ex: Exchange) -> Iterator[tuple[str, str]]:
+    op = ex.operation
+    assert op is not None
+    status = ex.response.status
+    if 200 <= status < 300:
+        schema = op.raw.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+        schema = schema.get("schema")
+    else:
+        schema = op.spec.document.get("components", {}).get("schemas", {}).get("Error")
+    if schema is not None:
+        yield from TypeWalker(op.spec.deref).walk(schema, ex.response.json())
+
+
+@check("general.java-types", applies=lambda ex: ex.operation is not None and ex.response.is_json)
+def java_types(ex: Exchange) -> None:
+    for path, problem in java_type_problems(ex):
+        raise RuleViolation("general.java-types",
+                            ["INT/LONG as JSON integers within the Java int/long range",
+                             "DECIMAL as a JSON string that parses as a BigDecimal",
+                             "ENUM as one of the documented values", "BOOL as a JSON boolean"],
+                            f"{path}: {problem}")

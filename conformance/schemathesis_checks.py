@@ -1,0 +1,187 @@
+"""Thin adapter between schemathesis and the suite: cases become client calls, responses become Exchanges."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+import hypothesis
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
+from schemathesis.specs.openapi import checks as st_checks
+
+from conformance import checks
+from conformance.checks import RuleViolation
+from conformance.client import Client
+from conformance.contract import Contract
+from conformance.exchange import Exchange
+
+# Rule IDs the suite's own checks judge on every generated exchange.
+GENERAL_RULES = ("general.json-responses", "general.ascending-time-order", "general.millisecond-timestamps",
+                 "general.java-types")
+INVALID_REQUEST = "http.4xx-invalid-request"
+NEGATIVE_RULES = (INVALID_REQUEST, "errors.body-shape", "general.json-responses")
+# Parameters the client owns: a generated value for them is replaced with a working one.
+SIGNING_PARAMS = frozenset({"timestamp", "signature"})
+DROPPED_HEADERS = frozenset({"user-agent", "x-mbx-apikey", "content-type", "content-length", "cookie"})
+
+
+def _builtin_rules(op_id: str) -> dict[Callable[..., Any], str]:
+    """schemathesis' built-in checks and the catalogue rule each one judges here."""
+    return {st_checks.negative_data_rejection: INVALID_REQUEST,
+            schemathesis.checks.not_a_server_error: INVALID_REQUEST,
+            st_checks.status_code_conformance: f"schema.{op_id}",
+            st_checks.content_type_conformance: "general.json-responses",
+            st_checks.response_schema_conformance: f"schema.{op_id}"}
+
+
+def _pairs(value: Any) -> list[tuple[str, Any]]:
+    items = value.items() if isinstance(value, dict) else []
+    out: list[tuple[str, Any]] = []
+    for key, item in items:
+        for one in item if isinstance(item, list) else [item]:
+            out.append((str(key), json.dumps(one) if isinstance(one, dict) else one))
+    return out
+
+
+def request_of(case: Any, *, negative: bool) -> dict[str, Any]:
+    """The case as `Client.call` keyword arguments; the client signs it (fresh timestamp unless mutated)."""
+    kwargs = case.as_transport_kwargs(base_url="http://127.0.0.1")
+    query = [(k, v) for k, v in _pairs(kwargs.get("params") or {}) if k != "signature"]
+    headers = {k: str(v) for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in DROPPED_HEADERS}
+    call: dict[str, Any] = {"headers": headers}
+    data = kwargs.get("data")
+    form = [(k, v) for k, v in _pairs(data) if k != "signature"] if isinstance(data, dict) else []
+    if data is not None and not isinstance(data, dict):
+        call.update(content=data if isinstance(data, bytes) else str(data).encode(),
+                    content_type=(kwargs.get("headers") or {}).get("Content-Type"))
+    if "json" in kwargs:
+        call.update(content=json.dumps(kwargs["json"]).encode(), content_type="application/json")
+    # A negative case may have mutated the timestamp itself; a well-formed one is replaced so the server judges
+    # the mutation, not the clock.
+    keep = negative and any(k == "timestamp" and not str(v).isdigit() for k, v in query + form)
+    if not keep:
+        query = [(k, v) for k, v in query if k != "timestamp"]
+        form = [(k, v) for k, v in form if k != "timestamp"]
+    call.update(params=query, form=form or None)
+    return call
+
+
+def send(client: Client, case: Any, *, negative: bool, allow_faults: bool = False) -> Exchange:
+    """Send a generated case through the suite's client (signing, governor, redaction, recording)."""
+    return client.call(case.method, case.formatted_path, allow_faults=allow_faults,
+                       **request_of(case, negative=negative))
+
+
+def to_httpx(exchange: Exchange) -> httpx.Response:
+    """Rebuild the httpx response schemathesis' `validate_response` accepts."""
+    req = exchange.request
+    request = httpx.Request(req.method, req.url, headers=req.headers, content=req.body)
+    return httpx.Response(exchange.response.status, headers=exchange.response.headers,
+                          content=exchange.response.body, request=request)
+
+
+def from_schemathesis(response: Any, case: Any, contract: Contract) -> Exchange:
+    """An Exchange from a schemathesis response (for checks run inside a schemathesis run)."""
+    req = response.request
+    body = req.body.encode() if isinstance(req.body, str) else (req.body or b"")
+    hdrs = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
+    request = httpx.Request(req.method, req.url, headers=dict(req.headers), content=body)
+    resp = httpx.Response(response.status_code, headers=hdrs, content=response.content, request=request)
+    return Exchange.from_httpx(resp, contract.find(case.method, case.path))
+
+
+def builtin_violations(case: Any, exchange: Exchange, *, negative: bool) -> list[RuleViolation]:
+    """schemathesis' own checks on the exchange, each failure attributed to the catalogue rule it judges."""
+    wanted = _builtin_rules(exchange.operation_id)
+    if not negative:
+        wanted.pop(st_checks.negative_data_rejection)
+    found: list[RuleViolation] = []
+    for fn, rule_id in wanted.items():
+        try:
+            case.validate_response(to_httpx(exchange), checks=[fn])
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                found.append(RuleViolation(rule_id, f"schemathesis check {fn.__name__} passes",
+                                           f"{failure.title}: {str(failure.message).strip()[:400]}"))
+    return found
+
+
+def negative_violations(exchange: Exchange) -> list[RuleViolation]:
+    """A rejected invalid request carries the {code, msg} Error shape; a 5XX is never the answer to one.
+
+    Accepted invalid data (2XX) is left to schemathesis' `negative_data_rejection`, which knows when a mutation
+    became valid again on the wire.
+    """
+    status = exchange.response.status
+    found = checks.run(exchange, NEGATIVE_RULES[1:]) if status >= 400 else []
+    if status >= 500:
+        found.insert(0, RuleViolation(INVALID_REQUEST, "HTTP 4XX with a {code, msg} body",
+                                      f"HTTP {status}: {exchange.response.text[:200]!r}"))
+    return found
+
+
+def judge(case: Any, exchange: Exchange, *, negative: bool, rule_ids: Iterable[str] = ()) -> None:
+    """Run every applicable check (ours and schemathesis') and raise the first violation, others appended."""
+    ours = checks.run(exchange, [*GENERAL_RULES, f"schema.{exchange.operation_id}", *rule_ids])
+    found = builtin_violations(case, exchange, negative=negative) + ours
+    if negative:
+        found = negative_violations(exchange) + found
+    if found:
+        first, rest = found[0], found[1:]
+        detail = "Also: " + "; ".join(f"[{v.rule_id}] {v.actual}" for v in rest) if rest else ""
+        raise RuleViolation(first.rule_id, first.expected, first.actual, detail=detail)
+
+
+@schemathesis.check
+def fapi_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The suite's registered checks, for schemathesis runs outside pytest (load this module as a hook)."""
+    from conformance import contract
+
+    exchange = from_schemathesis(response, case, contract.default())
+    if exchange.operation is None:
+        return True
+    checks.verify(exchange, [*GENERAL_RULES, f"schema.{exchange.operation_id}"])
+    return None
+
+
+PHASES = ("examples", "coverage", "fuzzing")
+MODES = ("positive", "negative")
+
+
+@functools.cache
+def load_schema(path: str, seed: int, mode: str, examples: int) -> Any:
+    """The spec as a schemathesis schema, generating in one mode; 5XX is never an acceptable rejection."""
+    config = SchemathesisConfig.from_dict({
+        "seed": seed, "generation": {"mode": mode, "max-examples": examples},
+        "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]}}})
+    return schemathesis.openapi.from_path(path, config=config)
+
+
+def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int,
+                   seed: int) -> list[Any]:
+    """Every case schemathesis generates for one operation in one phase and mode, deterministically seeded.
+
+    Cases are collected, not sent, inside Hypothesis: sending happens afterwards so no failure is shrunk into
+    hundreds of extra requests.
+    """
+    schema = load_schema(path, seed, mode, examples)
+    label = f"{method.upper()} {op_path}"
+    operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+    cases: list[Any] = []
+    settings = hypothesis.settings(max_examples=examples, deadline=None, database=None,
+                                   suppress_health_check=list(hypothesis.HealthCheck),
+                                   phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
+    config = HypothesisTestConfig(project=schema.config, modes=[HypothesisTestMode(phase)], settings=settings,
+                                  seed=seed)
+
+    def collect(case: Any) -> None:
+        cases.append(case)
+
+    create_test(operation=operation, test_func=collect, config=config)()
+    return cases

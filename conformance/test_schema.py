@@ -1,0 +1,96 @@
+"""Generated requests (schemathesis: examples, coverage, fuzzing; positive and negative) against the spec."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conformance import contract
+from conformance import schemathesis_checks as adapter
+from conformance.client import Client
+from conformance.exchange import Exchange
+from conformance.governor import Governor
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+# Operations that place, change or cancel orders or account settings: trading targets only.
+TRADING = frozenset({"newOrder", "cancelOrder", "modifyOrder", "newBatchOrders", "cancelBatchOrders", "testOrder",
+                     "cancelAllOpenOrders", "changeLeverage", "changePositionMode", "changeMarginType"})
+# Share of the run's weight budget this module may spend; every case item gets an equal slice of it.
+MODULE_SHARE = 0.5
+NEGATIVE_RULES = adapter.NEGATIVE_RULES
+
+
+def _marks(op: contract.Operation) -> list[Any]:
+    if op.id in TRADING:
+        return [pytest.mark.capability("trading")]
+    return [pytest.mark.capability("signed")] if op.signed else []
+
+
+def _items() -> list[Any]:
+    items = []
+    for op in sorted(contract.default().operations.values(), key=lambda o: o.id):
+        for phase in adapter.PHASES:
+            for mode in adapter.MODES:
+                if phase == "examples" and mode == "negative":
+                    continue  # spec examples are valid requests: there is no negative examples phase
+                rules = (*NEGATIVE_RULES, f"schema.{op.id}") if mode == "negative" else (f"schema.{op.id}",)
+                marks = [pytest.mark.rule(*rules, *adapter.GENERAL_RULES), *_marks(op)]
+                params = pytest.param(op.id, phase, mode, id=f"{op.id}-{phase}-{mode}", marks=marks)
+                items.append(params)
+    return items
+
+
+ITEMS = _items()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_orders_left(client: Client) -> Iterator[None]:
+    """Generated order requests must not outlive the module: cancel every open order per symbol after it."""
+    yield
+    if client.target.has("trading"):
+        for symbol in SYMBOLS:
+            client.call("DELETE", "/fapi/v1/allOpenOrders", {"symbol": symbol}, allow_faults=True, allow_limits=True)
+
+
+def _sample(cases: list[Any], op: contract.Operation, budget: int, seed: int) -> list[Any]:
+    """A seeded sample of the cases that fits the item's weight budget (always at least one case)."""
+    order = list(cases)
+    random.Random(seed).shuffle(order)
+    chosen, spent = [], 0
+    for case in order:
+        weight = op.weight(case.query if isinstance(case.query, dict) else {})
+        if chosen and spent + weight > budget:
+            continue
+        chosen.append(case)
+        spent += weight
+    return chosen
+
+
+def _label(op_id: str, phase: str, mode: str) -> None:
+    try:
+        import allure
+    except ImportError:  # Allure output is optional
+        return
+    allure.dynamic.parameter("operation", op_id)
+    allure.dynamic.parameter("phase", phase)
+    allure.dynamic.parameter("mode", mode)
+
+
+@pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
+def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode: str, client: Client,
+                                                   contract: contract.Contract, governor: Governor,
+                                                   request: pytest.FixtureRequest) -> None:
+    _label(op_id, phase, mode)
+    seed = request.config.getoption("conformance_seed")
+    examples = request.config.getoption("conformance_examples")
+    op = contract.operations[op_id]
+    cases = adapter.generate_cases(str(contract.path), op.method, op.path, phase=phase, mode=mode,
+                                   examples=examples, seed=seed)
+    budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
+    negative = mode == "negative"
+    for case in _sample(cases, op, budget, seed):
+        exchange: Exchange = adapter.send(client, case, negative=negative)
+        adapter.judge(case, exchange, negative=negative)
