@@ -55,13 +55,20 @@ def _no_orders_left(client: Client) -> Iterator[None]:
             client.call("DELETE", "/fapi/v1/allOpenOrders", {"symbol": symbol}, allow_faults=True, allow_limits=True)
 
 
+def _weight(op: contract.Operation, case: Any) -> int:
+    try:
+        return op.weight(case.query if isinstance(case.query, dict) else {})
+    except (TypeError, ValueError):  # a mutated `limit`: count the operation's heaviest weight
+        return op.weight({"limit": 10**9})
+
+
 def _sample(cases: list[Any], op: contract.Operation, budget: int, seed: int) -> list[Any]:
     """A seeded sample of the cases that fits the item's weight budget (always at least one case)."""
     order = list(cases)
     random.Random(seed).shuffle(order)
     chosen, spent = [], 0
     for case in order:
-        weight = op.weight(case.query if isinstance(case.query, dict) else {})
+        weight = _weight(op, case)
         if chosen and spent + weight > budget:
             continue
         chosen.append(case)
@@ -89,6 +96,8 @@ def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode:
     op = contract.operations[op_id]
     cases = adapter.generate_cases(str(contract.path), op.method, op.path, phase=phase, mode=mode,
                                    examples=examples, seed=seed)
+    if not cases:
+        pytest.skip(f"schemathesis generates no {mode} case for {op_id} in the {phase} phase")
     budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
     negative = mode == "negative"
     for case in _sample(cases, op, budget, seed):
