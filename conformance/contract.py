@@ -91,7 +91,10 @@ def request_weight(spec: Any, params: Mapping[str, Any]) -> int:
         return 1
     if "with_symbol" in spec:
         return int(spec["with_symbol"] if params.get("symbol") else spec["without_symbol"])
-    limit = int(params.get("limit") or spec.get("default_limit") or 500)
+    try:
+        limit = int(params.get("limit") or spec.get("default_limit") or 500)
+    except (TypeError, ValueError):  # a malformed limit may still be charged: assume the heaviest weight
+        return max((int(r["weight"]) for r in spec.get("table", [])), default=1)
     for row in spec.get("table", []):
         if "limit" in row and limit in row["limit"]:
             return int(row["weight"])
