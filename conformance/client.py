@@ -6,16 +6,18 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from conformance import contract as contract_mod
+from conformance import reconcile, retry
 from conformance.errors import TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.governor import Governor
-from conformance.redact import register_secret
+from conformance.redact import redact, register_secret
 from conformance.targets import Target
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
@@ -43,17 +45,43 @@ def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A request before signing: signed again on every try, so a retry never reuses a stale timestamp."""
+
+    method: str
+    path: str
+    operation: contract_mod.Operation | None
+    query: list[tuple[str, str]]
+    body: list[tuple[str, str]]
+    signed: bool
+    headers: dict[str, str]
+    content: bytes | None
+    content_type: str | None
+
+    def params(self) -> dict[str, str]:
+        return dict(self.body) | dict(self.query)
+
+    @property
+    def creates_orders(self) -> bool:
+        return self.method == "POST" and self.path in ("/fapi/v1/order", "/fapi/v1/batchOrders")
+
+
 class Client:
     """One client per target; `call()` returns an `Exchange` and never hides a response."""
 
     def __init__(self, target: Target, *, contract: contract_mod.Contract | None = None,
-                 governor: Governor | None = None, timeout: float = 10.0) -> None:
+                 governor: Governor | None = None, timeout: float = 10.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.target = target
         self.contract = contract or contract_mod.default()
         self.governor = governor or Governor()
         self.http = httpx.Client(base_url=target.base_url, timeout=timeout,
                                  headers={"User-Agent": "fapi-conformance/0.1"})
         self.listeners: list[Callable[[Exchange], None]] = []
+        self.retries: list[retry.RetryRecord] = []
+        self.unknown_outcomes: list[reconcile.Finding] = []
+        self.sleep = sleep
         if target.credentials:
             register_secret(target.credentials.api_key, target.credentials.api_secret)
 
@@ -67,33 +95,92 @@ class Client:
              signed: bool | None = None, headers: Mapping[str, str] | None = None, content: bytes | None = None,
              content_type: str | None = None, allow_limits: bool = False, allow_faults: bool = False,
              ) -> Exchange:
-        """Send `params` in the query and `form` in the body; sign over exactly what is sent."""
+        """Send `params` in the query and `form` in the body; sign over exactly what is sent.
+
+        Unless `allow_faults`, documented failures are retried by their policy (conformance.retry) and an
+        unknown outcome is reconciled by clientOrderId, never resubmitted."""
         method = method.upper()
         operation = self.contract.find(method, path)
         query, body = _pairs(params), _pairs(form)
         signed = operation.signed if signed is None and operation else bool(signed)
-        hdrs = dict(headers or {})
-        if signed:
-            query, hdrs = self._sign(query, body, hdrs)
-        raw_body = content if content is not None else (urlencode(body).encode() if body else b"")
+        request = _Prepared(method, path, operation, query, body, signed, dict(headers or {}), content, content_type)
+        attempt = 1
+        while True:
+            exchange = self._send(request)
+            kind = None if allow_faults else retry.classify(exchange)
+            if kind == retry.UNKNOWN_STATUS:
+                self._unknown_outcome(exchange, request)
+            policy = retry.policy_for(kind)
+            if policy is None:
+                break
+            if attempt >= policy.tries or not self._may_resubmit(request, exchange, policy, attempt):
+                self._journal(request, exchange, policy.kind, attempt, 0.0, "gave up")
+                raise TargetUnavailable(f"unavailable: HTTP {exchange.response.status} {policy.kind} on "
+                                        f"{method} {path} after {attempt} tries")
+            delay = policy.delays[attempt - 1]
+            self._journal(request, exchange, policy.kind, attempt, delay, "retried")
+            if policy.reduce_concurrency:
+                self.governor.reduce_concurrency()
+            self.sleep(delay)
+            attempt += 1
+        self._raise_if_unavailable(exchange, allow_limits=allow_limits, allow_faults=allow_faults)
+        return exchange
+
+    def _send(self, req: _Prepared) -> Exchange:
+        """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
+        query, hdrs = (self._sign(req.query, req.body, dict(req.headers)) if req.signed
+                       else (req.query, dict(req.headers)))
+        raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
-            hdrs["Content-Type"] = content_type or FORM
-        merged = dict(body) | dict(query)
-        weight = operation.weight(merged) if operation else 1
-        self.governor.acquire(weight, orders=1 if operation and operation.counts_orders else 0)
-        url = path + ("?" + urlencode(query) if query else "")
+            hdrs["Content-Type"] = req.content_type or FORM
+        op = req.operation
+        weight = op.weight(req.params()) if op else 1
+        self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
+        url = req.path + ("?" + urlencode(query) if query else "")
         try:
-            response = self.http.request(method, url, content=raw_body or None, headers=hdrs)
+            with self.governor.slot():
+                response = self.http.request(req.method, url, content=raw_body or None, headers=hdrs)
         except httpx.TimeoutException as exc:
-            raise TargetUnavailable(f"timeout: {method} {path} ({type(exc).__name__})") from None
+            self.governor.note_transport_failure(type(exc).__name__)
+            raise TargetUnavailable(f"timeout: {req.method} {req.path} ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise TargetUnavailable(f"unreachable: {self.target.base_url} ({type(exc).__name__}: {exc})") from None
-        exchange = Exchange.from_httpx(response, operation)
+            self.governor.note_transport_failure(type(exc).__name__)
+            raise TargetUnavailable(f"unreachable: {self.target.base_url} ({type(exc).__name__}: "
+                                    f"{redact(str(exc))})") from None
+        exchange = Exchange.from_httpx(response, op)
         self.governor.observe(exchange)
         for listener in self.listeners:
             listener(exchange)
-        self._raise_if_unavailable(exchange, allow_limits=allow_limits, allow_faults=allow_faults)
         return exchange
+
+    def _may_resubmit(self, req: _Prepared, exchange: Exchange, policy: retry.Policy, attempt: int) -> bool:
+        """A documented failure may be retried, except an order-creating request whose fate is not 100% known."""
+        if policy.kind != "unknown-error" or not req.creates_orders:
+            return True
+        # "Request occur unknown error." does not say the request failed: look before sending it again.
+        ids = reconcile.client_ids(req.method, req.path, req.params())
+        if not ids:
+            self._journal(req, exchange, policy.kind, attempt, 0.0, "not retried: no clientOrderId to check")
+            return False
+        findings = [reconcile.order_by_client_id(self, s, c, attempts=1, sleep=self.sleep) for s, c in ids]
+        self.unknown_outcomes.extend(f for f in findings if f.found)
+        return all(f.found is False for f in findings)
+
+    def _unknown_outcome(self, exchange: Exchange, req: _Prepared) -> None:
+        """Variant A: "Do not retry directly as a failure" — look the order up, report it, never resubmit."""
+        ids = reconcile.client_ids(req.method, req.path, req.params())
+        findings = [reconcile.order_by_client_id(self, s, c, sleep=self.sleep) for s, c in ids]
+        self.unknown_outcomes.extend(findings)
+        reconcile.JOURNAL.extend(findings)
+        found = "; ".join(f.line() for f in findings) or "nothing to reconcile (no clientOrderId); not resubmitted"
+        self._journal(req, exchange, retry.UNKNOWN_STATUS, 1, 0.0, f"reconciled: {found}")
+        raise TargetUnavailable(f"outcome unknown: HTTP 503 on {req.method} {req.path}; {found}")
+
+    def _journal(self, req: _Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
+                 outcome: str) -> None:
+        record = retry.RetryRecord(req.method, req.path, kind, exchange.response.status, attempt, delay, outcome)
+        self.retries.append(record)
+        retry.JOURNAL.append(record)
 
     def _sign(self, query: list[tuple[str, str]], body: list[tuple[str, str]],
               hdrs: dict[str, str]) -> tuple[list[tuple[str, str]], dict[str, str]]:

@@ -2,3 +2,4 @@
 
 from conformance.fixtures import *  # noqa: F403
 from conformance.plugin import *  # noqa: F403
+from conformance.safety import *  # noqa: F403

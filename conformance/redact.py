@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 from conformance.exchange import Exchange
 
 MASK = "<redacted>"
 _SIGNATURE = re.compile(r"(signature=)[0-9A-Za-z%]+", re.IGNORECASE)
+# The same value printed from a dict or JSON: 'signature': 'ab12…' / "signature":"ab12…"
+_SIGNATURE_FIELD = re.compile(r"""(["']signature["']\s*:\s*["'])[0-9A-Za-z%]+""", re.IGNORECASE)
 _KEY_HEADER = re.compile(r"(x-mbx-apikey[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.IGNORECASE)
 _SECRETS: set[str] = set()
 
@@ -22,6 +25,7 @@ def redact(text: str) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, MASK)
     text = _SIGNATURE.sub(rf"\g<1>{MASK}", text)
+    text = _SIGNATURE_FIELD.sub(rf"\g<1>{MASK}", text)
     return _KEY_HEADER.sub(rf"\g<1>{MASK}", text)
 
 
@@ -48,3 +52,18 @@ def curl(exchange: Exchange) -> str:
     if req.body:
         parts += ["--data", shlex.quote(req.body.decode("utf-8", "replace"))]
     return redact(" ".join(parts))
+
+
+def scrub_file(path: Path, max_bytes: int = 20_000_000) -> bool:
+    """Rewrite a text output file with secrets redacted; True when something had to be removed."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return False
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # binary files (screenshots) never contain what this suite sends
+    clean = redact(text)
+    if clean == text:
+        return False
+    path.write_text(clean, encoding="utf-8")
+    return True

@@ -1,4 +1,13 @@
-"""Run state shared by the plugin hooks: resolved target, catalogue, contract, deviations, results."""
+"""Run state shared by the plugin hooks: resolved target, catalogue, contract, deviations, results.
+
+Exit statuses of a conformance run (`pytest conformance ...`):
+  0   every judged rule held (skips for missing capabilities or known deviations do not count against it)
+  1   a MUST rule failed (or, with --conformance-strict, a SHOULD rule), or the harness itself broke (error)
+  2   interrupted (Ctrl-C); the end-of-run cleanup still ran and the summary shows the open orders left
+  4   usage or configuration error: bad option, unknown rule ID or capability, half-set credentials
+  75  target unavailable (EX_TEMPFAIL): unreachable host, DNS or TLS failure, rejected or missing API key,
+      a target that rate-limits the run (429/418) or leaves most tests unjudged — never a contract verdict
+"""
 
 from __future__ import annotations
 
@@ -10,12 +19,17 @@ import httpx
 
 from conformance import REPORTS, catalogue, contract, deviations, targets
 from conformance.catalogue import Catalogue
+from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
 from conformance.errors import TargetUnavailable
+from conformance.governor import Governor
 from conformance.results import Results
 
 EXIT_TARGET_UNAVAILABLE = 75  # EX_TEMPFAIL: the target could not be reached; no rule was judged
+PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothing
+# Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
+REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
 
 
 @dataclass
@@ -28,6 +42,8 @@ class RunState:
     allow_mainnet_trading: bool = False
     provoke_limits: bool = False
     deviations_path: Path | None = None
+    profile: str = "full"
+    budget: float = 0.5
     target: targets.Target | None = None
     deviations: dict[str, Deviation] = field(default_factory=dict)
     results: Results | None = None
@@ -42,7 +58,9 @@ class RunState:
                     catalogue.default(), contract.default(),
                     allow_mainnet_trading=bool(opt("conformance_allow_production_trading")),
                     provoke_limits=bool(opt("conformance_provoke_limits")),
-                    deviations_path=Path(dev) if dev else None)
+                    deviations_path=Path(dev) if dev else None,
+                    profile=str(opt("conformance_profile", "full") or "full"),
+                    budget=float(opt("conformance_budget", 0.5) or 0.5))
         state.results = Results(state.catalogue)
         return state
 
@@ -57,8 +75,9 @@ class RunState:
             mock_url = self.mock_server.url
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
                                       allow_mainnet_trading=self.allow_mainnet_trading,
-                                      provoke_limits=self.provoke_limits)
+                                      provoke_limits=self.provoke_limits, profile=self.profile)
         self._check_reachable()
+        self._check_credentials()
         path = self.deviations_path or deviations.path_for(self.target.name)
         self.deviations = deviations.load(path, self.catalogue)
         return self.target
@@ -76,6 +95,28 @@ class RunState:
                                     f" Retry-After {response.headers.get('retry-after', '-')}) — wait and retry")
         if response.status_code >= 500:
             raise TargetUnavailable(f"{self.target.base_url} answers HTTP {response.status_code} — it is down")
+
+    def _check_credentials(self) -> None:
+        """One cheap signed call, so a rejected key is one clear line instead of a flood of failed rules."""
+        assert self.target is not None
+        creds = self.target.credentials
+        if creds is None:
+            if self.target.kind == "testnet" or self.profile == "testnet":
+                raise TargetUnavailable("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET for the testnet")
+            return
+        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget))
+        try:
+            ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)
+        finally:
+            client.close()
+        body = ex.response.json() if ex.response.is_json else None
+        code = body.get("code") if isinstance(body, dict) else None
+        if ex.response.status == 401 or code in REJECTED_KEY_CODES:
+            raise TargetUnavailable(f"{self.target.base_url} rejects the API credentials (HTTP {ex.response.status},"
+                                    f" code {code}) — check ZTDX_API_KEY and ZTDX_API_SECRET")
+        if code == -1021:
+            raise TargetUnavailable(f"{self.target.base_url} rejects this machine's timestamps (code -1021) —"
+                                    " synchronise the clock")
 
     def stop(self) -> None:
         if self.mock_server is not None:

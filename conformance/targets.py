@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.errors import ConfigError
+from conformance.redact import register_secret
 
 TESTNET_URL = "https://api-sepolia.ztdx.io"
 PRODUCTION_HOSTS = frozenset({"api.ztdx.io"})
@@ -54,6 +56,7 @@ class Target:
 def credentials_from_env(default_to_mock: bool) -> Credentials | None:
     key, secret = os.environ.get("ZTDX_API_KEY", ""), os.environ.get("ZTDX_API_SECRET", "")
     if key and secret:
+        register_secret(key, secret)  # before anything could print them
         return Credentials(key, secret)
     if key or secret:
         missing = "ZTDX_API_SECRET" if key else "ZTDX_API_KEY"
@@ -79,19 +82,27 @@ def probe_mock_health(base_url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def classify(base_url: str, answers_health: bool) -> str:
-    host = urlsplit(base_url).hostname or ""
+def host_kind(base_url: str) -> str | None:
+    """'production' or 'testnet' for the documented hosts, None for any other host."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
     if host in PRODUCTION_HOSTS:
         return "production"
-    if host in TESTNET_HOSTS:
-        return "testnet"
-    return "mock" if answers_health else "unknown"
+    return "testnet" if host in TESTNET_HOSTS else None
+
+
+def classify(base_url: str, answers_health: bool) -> str:
+    return host_kind(base_url) or ("mock" if answers_health else "unknown")
 
 
 def capabilities_for(kind: str, creds: Credentials | None, *, allow_mainnet_trading: bool,
-                     provoke_limits: bool) -> frozenset[str]:
+                     provoke_limits: bool, profile: str = "full") -> frozenset[str]:
+    """Trading only where it cannot cost money (mock, testnet) unless the loud flag says otherwise;
+    deliberate 429/418 traffic only on the mock, or on the testnet behind --conformance-provoke-limits."""
+    if provoke_limits and kind not in ("mock", "testnet"):
+        raise ConfigError(f"--conformance-provoke-limits is refused on a {kind} target: it would get this IP "
+                          "banned (418); use the mock, or the testnet")
     caps: set[str] = set()
-    if kind == "mock":
+    if kind == "mock" and profile != "testnet":  # the testnet profile makes the mock act like the testnet
         caps |= {FAULTS, PROVOKE_LIMITS}
     if creds is not None:
         caps.add(SIGNED)
@@ -103,18 +114,32 @@ def capabilities_for(kind: str, creds: Credentials | None, *, allow_mainnet_trad
 
 
 def resolve(option: str, *, mock_url: str | None = None, allow_mainnet_trading: bool = False,
-            provoke_limits: bool = False) -> Target:
-    """Turn `--conformance-target` into a Target. `mock_url` is the in-process mock's URL for 'mock'."""
+            provoke_limits: bool = False, profile: str = "full",
+            probe: Callable[[str], bool] = probe_mock_health) -> Target:
+    """Turn `--conformance-target` into a Target. `mock_url` is the in-process mock's URL for 'mock'.
+
+    Documented hosts are classified by name and never probed; any other URL is a mock only when it
+    answers /__mock__/health, otherwise 'unknown' — and unknown hosts get no trading capability."""
     if option == "mock":
         if mock_url is None:
             raise ConfigError("the bundled mock is not running (internal: no mock_url)")
-        creds = credentials_from_env(default_to_mock=True)
-        caps = capabilities_for("mock", creds, allow_mainnet_trading=False, provoke_limits=provoke_limits)
-        return Target("mock", mock_url, "mock", caps, creds)
-    base_url = TESTNET_URL if option == "testnet" else validate_url(option)
-    kind = classify(base_url, answers_health=probe_mock_health(base_url) if option != "testnet" else False)
+        base_url, kind = mock_url, "mock"
+    else:
+        base_url = TESTNET_URL if option == "testnet" else validate_url(option)
+        kind = host_kind(base_url) or ("mock" if probe(base_url) else "unknown")
     creds = credentials_from_env(default_to_mock=(kind == "mock"))
-    name = option if option == "testnet" else ("mock" if kind == "mock" else kind)
-    caps = capabilities_for(kind, creds, allow_mainnet_trading=allow_mainnet_trading,
-                            provoke_limits=provoke_limits)
+    name = "testnet" if kind == "testnet" else ("mock" if kind == "mock" else kind)
+    caps = capabilities_for(kind, creds, allow_mainnet_trading=allow_mainnet_trading and kind != "mock",
+                            provoke_limits=provoke_limits, profile=profile)
     return Target(name, base_url, kind, caps, creds)
+
+
+def guard_line(target: Target) -> str | None:
+    """A loud line when trading is enabled on a host that is not known to be a testnet or mock."""
+    if TRADING in target.capabilities and target.kind not in ("mock", "testnet"):
+        return (f"WARNING: trading tests ENABLED on {target.kind} host {target.base_url} "
+                "(--conformance-allow-production-trading): real orders with real funds")
+    if target.kind not in ("mock", "testnet"):
+        return (f"{target.kind} host {target.base_url}: trading tests refused (read-only checks run); "
+                "--conformance-allow-production-trading overrides this")
+    return None

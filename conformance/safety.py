@@ -1,0 +1,207 @@
+"""Hooks that keep a live run safe: cleanup even after Ctrl-C, no secrets in outputs, 'target unavailable' exit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import orders, reconcile, redact, retry, targets
+from conformance.governor import Governor
+from conformance.plugin import STATE
+from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
+
+__all__ = ["pytest_conformance_safety_configure", "pytest_conformance_safety_fixture_setup",
+           "pytest_conformance_safety_makereport", "pytest_conformance_safety_report_header",
+           "pytest_conformance_safety_scrub", "pytest_conformance_safety_sessionfinish",
+           "pytest_conformance_safety_summary"]
+
+SUMMARY_LINES = 10
+# A test's unavailability that speaks for the whole target rather than for one request.
+TARGET_WIDE = ("rate-limited", "unreachable")
+
+
+@dataclass
+class RunSafety:
+    """What the safety hooks learn during a run; written to <reports>/safety.json at the end."""
+
+    governor: Governor | None = None
+    ran: set[str] = field(default_factory=set)
+    unavailable: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
+    cleanup: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"
+    status_line: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "status_line": self.status_line, "run_prefix": orders.RUN_PREFIX,
+                "tests_run": len(self.ran), "tests_unavailable": len(self.unavailable),
+                "governor": self.governor.stats() if self.governor else None, "cleanup": self.cleanup,
+                "retries": [r.as_dict() for r in retry.JOURNAL],
+                "unknown_outcomes": [f.as_dict() for f in reconcile.JOURNAL]}
+
+
+SAFETY = pytest.StashKey[RunSafety]()
+
+
+class _RedactingFilter(logging.Filter):
+    """Log records pass through redaction: httpx logs full URLs, signatures included, at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact.redact(record.getMessage()), ()
+        return True
+
+
+@pytest.hookimpl(specname="pytest_configure", trylast=True)
+def pytest_conformance_safety_configure(config: pytest.Config) -> None:
+    config.stash[SAFETY] = RunSafety()
+    for name in ("", "httpx", "httpcore", "conformance"):
+        logging.getLogger(name).addFilter(_RedactingFilter())
+
+
+@pytest.hookimpl(specname="pytest_fixture_setup", wrapper=True)
+def pytest_conformance_safety_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+    value = yield
+    if fixturedef.argname == "governor" and isinstance(value, Governor):
+        request.config.stash[SAFETY].governor = value  # the session's budget, for the summary and cleanup
+    return value
+
+
+def _redact_report(report: pytest.TestReport) -> None:
+    if report.longrepr is not None:
+        if isinstance(report.longrepr, tuple):
+            path, line, msg = report.longrepr
+            report.longrepr = (path, line, redact.redact(msg))
+        else:
+            text = str(report.longrepr)
+            if redact.redact(text) != text:
+                report.longrepr = redact.redact(text)
+    report.sections = [(title, redact.redact(body)) for title, body in report.sections]
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True, tryfirst=True)
+def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report: pytest.TestReport = yield
+    _redact_report(report)
+    safety = item.config.stash.get(SAFETY, None)
+    if safety is not None:
+        verdict = dict(report.user_properties).get("verdict")
+        if call.when == "call" or verdict:
+            safety.ran.add(item.nodeid)
+        if verdict == "unavailable" and isinstance(report.longrepr, tuple):
+            safety.unavailable.setdefault(item.nodeid, str(report.longrepr[2]).removeprefix("Skipped: "))
+    return report
+
+
+@pytest.hookimpl(specname="pytest_report_header")
+def pytest_conformance_safety_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE, None)
+    line = targets.guard_line(state.target) if state is not None and state.target is not None else None
+    return [line] if line else []
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[list[int]]:
+    """A second Ctrl-C must not abandon the cleanup halfway; it is noted and honoured afterwards."""
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hits.append(signum))
+    try:
+        yield hits
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _status(exitstatus: int, safety: RunSafety) -> tuple[str, str]:
+    """'target unavailable' only when no rule failed: a contract failure is never hidden behind it."""
+    if exitstatus != 0:
+        return ("interrupted" if exitstatus == 2 else "failed"), ""
+    reasons = list(safety.unavailable.values())
+    wide = [r for r in reasons if any(word in r for word in TARGET_WIDE)]
+    gov = safety.governor
+    limited = gov is not None and (gov.throttled or gov.banned)
+    if wide or limited or (safety.ran and len(reasons) * 2 >= len(safety.ran)):
+        first = (wide or reasons or [gov.block_reason if gov else "rate-limited"])[0]
+        return "target unavailable", (f"target unavailable: {first} — {len(reasons)} of {len(safety.ran)} tests "
+                                      "could not be judged; no contract verdict")
+    return "ok", ""
+
+
+@pytest.hookimpl(specname="pytest_sessionfinish", tryfirst=True)
+def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Runs before the bundled mock stops: clean up, decide the run status, write safety.json."""
+    safety, state = session.config.stash.get(SAFETY, None), session.config.stash.get(STATE, None)
+    if safety is None or state is None or state.target is None:
+        return
+    if safety.ran and state.target.has(targets.TRADING):
+        with _sigint_deferred() as hits:
+            safety.cleanup = orders.cleanup_run(state.target, state.contract,
+                                                safety.governor or Governor(share=state.budget))
+        if hits:
+            safety.cleanup["interrupts_deferred"] = len(hits)
+    elif safety.ran:
+        safety.cleanup = {"skipped": f"target without the trading capability ({state.target.kind})"}
+    safety.status, safety.status_line = _status(int(session.exitstatus), safety)
+    if safety.status == "target unavailable":
+        sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
+        session.exitstatus = EXIT_TARGET_UNAVAILABLE
+    _write(state, safety)
+
+
+def _write(state: RunState, safety: RunSafety) -> None:
+    state.reports.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(safety.as_dict(), indent=2, default=str)
+    (state.reports / "safety.json").write_text(redact.redact(text) + "\n", encoding="utf-8")
+
+
+@pytest.hookimpl(specname="pytest_sessionfinish", trylast=True)
+def pytest_conformance_safety_scrub(session: pytest.Session) -> None:
+    """Last pass over every file the run wrote (rules.json, JUnit, Allure results) for secrets."""
+    config, state = session.config, session.config.stash.get(STATE, None)
+    roots = [Path(p) for p in (getattr(config.option, "xmlpath", None),
+                               getattr(config.option, "allure_report_dir", None)) if p]
+    if state is not None:
+        roots += [state.reports / "rules.json", state.reports / "safety.json"]
+    for root in roots:
+        files = [root] if root.is_file() else (sorted(root.rglob("*")) if root.is_dir() else [])
+        for path in files:
+            if path.is_file():
+                redact.scrub_file(path)
+
+
+@pytest.hookimpl(specname="pytest_terminal_summary")
+def pytest_conformance_safety_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    safety = config.stash.get(SAFETY, None)
+    if safety is None or not (safety.ran or safety.cleanup):
+        return
+    tr = terminalreporter
+    tr.section("conformance safety")
+    for line in summary_lines(safety):
+        tr.write_line(redact.redact(line))
+
+
+def summary_lines(safety: RunSafety) -> list[str]:
+    lines = [orders.cleanup_line(safety.cleanup)]
+    if safety.governor is not None:
+        s = safety.governor.stats()
+        lines.append(f"governor: {s['requests']} requests, weight {s['total_weight']}; peak weight "
+                     f"{s['peak_weight_1m']}/{s['weight_budget_1m']} per minute "
+                     f"(server said {s['peak_server_weight_1m']}), peak orders {s['peak_orders_1m']}/"
+                     f"{s['order_budget_1m']}; paced {s['paced_waits']} times ({s['paced_seconds']} s); "
+                     f"HTTP 429: {s['http_429']}, 418: {s['http_418']}")
+    lines.append(f"retries: {len(retry.JOURNAL)}")
+    lines += [f"  {r.line()}" for r in retry.JOURNAL[:SUMMARY_LINES]]
+    lines += [f"unknown outcome reconciled: {f.line()}" for f in reconcile.JOURNAL[:SUMMARY_LINES]]
+    if safety.status_line:
+        lines.append(safety.status_line)
+    return lines
