@@ -70,6 +70,8 @@ class _Prepared:
 class Client:
     """One client per target; `call()` returns an `Exchange` and never hides a response."""
 
+    orders_sent_total = 0  # order-creating requests of every client in this process: the cleanup runs if > 0
+
     def __init__(self, target: Target, *, contract: contract_mod.Contract | None = None,
                  governor: Governor | None = None, timeout: float = 10.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -136,6 +138,7 @@ class Client:
         op = req.operation
         weight = op.weight(req.params()) if op else 1
         self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
+        Client.orders_sent_total += req.creates_orders
         url = req.path + ("?" + urlencode(query) if query else "")
         try:
             with self.governor.slot():

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conformance import orders, reconcile, redact, retry, targets
+from conformance.client import Client
 from conformance.governor import Governor
 from conformance.plugin import STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
@@ -143,14 +144,17 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
     safety, state = session.config.stash.get(SAFETY, None), session.config.stash.get(STATE, None)
     if safety is None or state is None or state.target is None:
         return
-    if safety.ran and state.target.has(targets.TRADING):
+    traded = Client.orders_sent_total > 0 or any(f.baselines or f.placed for f in orders.FACTORIES)
+    if traded and state.target.has(targets.TRADING):
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract,
                                                 safety.governor or Governor(share=state.budget))
         if hits:
             safety.cleanup["interrupts_deferred"] = len(hits)
-    elif safety.ran:
+    elif safety.ran and not state.target.has(targets.TRADING):
         safety.cleanup = {"skipped": f"target without the trading capability ({state.target.kind})"}
+    elif safety.ran:
+        safety.cleanup = {"skipped": "the run placed no order"}
     safety.status, safety.status_line = _status(int(session.exitstatus), safety)
     if safety.status == "target unavailable":
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
