@@ -1,0 +1,91 @@
+"""Against the real mock: no secret in any output, trading refused on a host not known to be a mock or testnet,
+and a target that cannot be used is one clear 'target unavailable' line with exit status 75."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+from pathlib import Path
+
+import pytest
+
+from .live import Proxy, control, mock_server, run
+
+HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.slow
+def test_no_secret_appears_in_any_output(tmp_path: Path) -> None:
+    key, secret = f"SAFETYKEY{secrets.token_hex(12)}", f"SAFETYSECRET{secrets.token_hex(16)}"
+    with mock_server(api_key=key, api_secret=secret) as mock:
+        proxy = Proxy(mock.url, transparent=True)  # records the signatures actually sent
+        result = run(["conformance", f"--conformance-target={proxy.url}", f"--conformance-reports={tmp_path}",
+                      f"--alluredir={tmp_path / 'allure'}", f"--junitxml={tmp_path / 'junit.xml'}", "-rA",
+                      "--log-level=DEBUG"], env={"ZTDX_API_KEY": key, "ZTDX_API_SECRET": secret}, timeout=1500)
+        proxy.close()
+    sent = proxy.signatures()
+    assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr
+    assert len(sent) > 10 and (tmp_path / "allure").is_dir() and (tmp_path / "junit.xml").is_file()
+    outputs = {"stdout": result.stdout, "stderr": result.stderr}
+    outputs |= {str(p): p.read_text("utf-8", "replace") for p in _files(tmp_path)}
+    leaks = [(name, what) for name, text in outputs.items()
+             for what in (key, secret, *sent) if what in text]
+    assert leaks == []
+    stray_hex = {m for text in outputs.values() for m in HEX64.findall(text)} & sent
+    assert stray_hex == set()
+
+
+@pytest.mark.slow
+def test_an_unknown_host_runs_read_only_checks_but_refuses_trading(tmp_path: Path) -> None:
+    with mock_server() as mock:
+        proxy = Proxy(mock.url)  # answers fapi, but not /__mock__/health: not known to be a mock
+        result = run(["conformance", f"--conformance-target={proxy.url}", f"--conformance-reports={tmp_path}",
+                      "-rs"], timeout=1500)
+        proxy.close()
+        state = control(mock.url, "state")
+    assert "trading tests refused" in result.stdout
+    assert "capability missing: trading" in result.stdout and " passed" in result.stdout.splitlines()[-1]
+    assert not [s for s in proxy.seen if s.method in ("POST", "PUT", "DELETE") and "order" in s.path.lower()]
+    assert state["orders_created"] == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _one_line(result) -> str:  # type: ignore[no-untyped-def]
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("fapi-conformance:")]
+    assert len(lines) == 1, result.stdout[-2000:] + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr and " failed" not in result.stdout
+    return lines[0]
+
+
+def test_an_unreachable_target_is_one_line_and_exit_75(tmp_path: Path) -> None:
+    result = run(["conformance", f"--conformance-target=http://127.0.0.1:{_closed_port()}",
+                  f"--conformance-reports={tmp_path}"], timeout=120)
+    assert result.returncode == 75
+    assert "target unavailable" in _one_line(result) and "unreachable" in _one_line(result)
+
+
+def test_a_tls_failure_is_one_line_and_exit_75(tmp_path: Path) -> None:
+    with mock_server() as mock:  # plain HTTP spoken to with https: the handshake fails
+        result = run(["conformance", f"--conformance-target={mock.url.replace('http://', 'https://')}",
+                      f"--conformance-reports={tmp_path}"], timeout=120)
+    assert result.returncode == 75 and "target unavailable" in _one_line(result)
+
+
+def test_rejected_credentials_are_one_line_naming_the_variables(tmp_path: Path) -> None:
+    wrong = {"ZTDX_API_KEY": "not-the-mock-key-123456", "ZTDX_API_SECRET": "not-the-mock-secret-123456"}
+    with mock_server() as mock:
+        result = run(["conformance", f"--conformance-target={mock.url}", f"--conformance-reports={tmp_path}"],
+                     env=wrong, timeout=120)
+    line = _one_line(result)
+    assert result.returncode == 75 and "ZTDX_API_KEY" in line and "ZTDX_API_SECRET" in line
+    assert wrong["ZTDX_API_KEY"] not in result.stdout + result.stderr
