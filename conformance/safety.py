@@ -98,7 +98,8 @@ def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInf
         if call.when == "call" or verdict:
             safety.ran.add(item.nodeid)
         if verdict == "unavailable" and isinstance(report.longrepr, tuple):
-            safety.unavailable.setdefault(item.nodeid, str(report.longrepr[2]).removeprefix("Skipped: "))
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ").removeprefix("unavailable: ")
+            safety.unavailable.setdefault(item.nodeid, reason)
     return report
 
 

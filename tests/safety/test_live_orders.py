@@ -66,4 +66,4 @@ def test_an_interrupted_run_leaves_no_open_orders(tmp_path: Path) -> None:
     assert ready.exists(), output[-3000:]
     assert opened == 4 and proc.returncode == 2, output[-3000:]
     assert state["open_orders"] == 0 and position == 0, output[-3000:]
-    assert "open orders left: 0" in output and "positions closed: SOLUSDT SELL" in output
+    assert "open orders left: 0" in output and "positions closed: SOLUSDT SELL" in output, output[-3000:]
