@@ -21,7 +21,7 @@ from conformance.governor import Governor
 from conformance.plugin import STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
-__all__ = ["pytest_conformance_safety_configure", "pytest_conformance_safety_fixture_setup",
+__all__ = ["pytest_conformance_safety_configure",
            "pytest_conformance_safety_makereport", "pytest_conformance_safety_report_header",
            "pytest_conformance_safety_scrub", "pytest_conformance_safety_sessionfinish",
            "pytest_conformance_safety_summary"]
@@ -68,14 +68,6 @@ def pytest_conformance_safety_configure(config: pytest.Config) -> None:
         logging.getLogger(name).addFilter(_RedactingFilter())
 
 
-@pytest.hookimpl(specname="pytest_fixture_setup", wrapper=True)
-def pytest_conformance_safety_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any:
-    value = yield
-    if fixturedef.argname == "governor" and isinstance(value, Governor):
-        request.config.stash[SAFETY].governor = value  # the session's budget, for the summary and cleanup
-    return value
-
-
 def _redact_report(report: pytest.TestReport) -> None:
     if report.longrepr is not None:
         if isinstance(report.longrepr, tuple):
@@ -94,6 +86,10 @@ def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInf
     _redact_report(report)
     safety = item.config.stash.get(SAFETY, None)
     if safety is not None:
+        # The session's budget, for the summary and the cleanup (a conftest hook cannot see session fixtures).
+        governor = getattr(item, "funcargs", {}).get("governor")
+        if safety.governor is None and isinstance(governor, Governor):
+            safety.governor = governor
         verdict = dict(report.user_properties).get("verdict")
         if call.when == "call" or verdict:
             safety.ran.add(item.nodeid)
