@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import Proxy, control, mock_server, run
+from .live import Proxy, control, mock_server, require_suite, run
 
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -68,6 +68,7 @@ def _one_line(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_an_unreachable_target_is_one_line_and_exit_75(tmp_path: Path) -> None:
+    require_suite()
     result = run(["conformance", f"--conformance-target=http://127.0.0.1:{_closed_port()}",
                   f"--conformance-reports={tmp_path}"], timeout=120)
     assert result.returncode == 75
