@@ -139,6 +139,7 @@ def _write_results(state: RunState) -> None:
         state.results.write(state.reports / "rules.json", state.target_info())
 
 
+@pytest.hookimpl(trylast=True)  # after the safety cleanup, which still needs the bundled mock
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None:

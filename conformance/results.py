@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import redact
 from conformance.catalogue import Catalogue
 from conformance.outcomes import DEVIATION, ERROR, FAILED, NON_STRICT, PASSED, UNAVAILABLE, Decision
 
@@ -62,4 +63,5 @@ class Results:
 
     def write(self, path: Path, target: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.as_dict(target, extra), indent=2) + "\n", encoding="utf-8")
+        text = redact.redact(json.dumps(self.as_dict(target, extra), indent=2))
+        path.write_text(text + "\n", encoding="utf-8")

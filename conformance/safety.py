@@ -153,6 +153,8 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
     elif safety.ran:
         safety.cleanup = {"skipped": "the run placed no order"}
     safety.status, safety.status_line = _status(int(session.exitstatus), safety)
+    if safety.status != "ok":
+        state.run_status, state.run_status_line = safety.status, safety.status_line
     if safety.status == "target unavailable":
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE

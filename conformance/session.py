@@ -48,6 +48,8 @@ class RunState:
     deviations: dict[str, Deviation] = field(default_factory=dict)
     results: Results | None = None
     mock_server: Any = None
+    run_status: str = "available"  # set by the safety hooks: "target unavailable", "interrupted", ...
+    run_status_line: str = ""
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -126,5 +128,7 @@ class RunState:
     def target_info(self) -> dict[str, Any]:
         if self.target is None:
             return {"option": self.target_option, "status": "unavailable"}
-        return {**self.target.describe(), "status": "available", "strict": self.strict,
-                "spec": str(self.contract.path.name), "catalogue": str(self.catalogue.path.name)}
+        info = {**self.target.describe(), "status": self.run_status, "strict": self.strict,
+                "profile": self.profile, "spec": str(self.contract.path.name),
+                "catalogue": str(self.catalogue.path.name)}
+        return info | ({"status_line": self.run_status_line} if self.run_status_line else {})
