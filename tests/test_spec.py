@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import schemathesis
 import yaml
@@ -131,6 +132,27 @@ def test_schemathesis_loads_the_spec_without_warnings_and_with_the_38_operations
         loaded = [r.ok() for r in schemathesis.openapi.from_path(str(SPEC_PATH)).get_all_operations()]
     assert [str(w.message) for w in caught] == []
     assert {op.definition.raw["operationId"]: (op.method.upper(), op.path) for op in loaded} == EXPECTED
+
+
+def _drawn_cases(operation: Any) -> list[Any]:
+    drawn: list[Any] = []
+
+    @hypothesis.settings(max_examples=3, database=None, deadline=None,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(operation.as_strategy())
+    def collect(case: Any) -> None:
+        drawn.append(case)
+
+    collect()
+    return drawn
+
+
+def test_schemathesis_generates_a_positive_case_for_every_operation() -> None:
+    for result in schemathesis.openapi.from_path(str(SPEC_PATH)).get_all_operations():
+        op = result.ok()
+        required = {n for n, p in params_of(op.definition.raw["operationId"]).items() if p.get("required")}
+        drawn = _drawn_cases(op)
+        assert drawn and all(required <= set(case.query or {}) for case in drawn), op.label
 
 
 @pytest.mark.parametrize("endpoint", [pytest.param(e, id=f"{e['method']} {e['path']}") for e in load_json(ENDPOINTS)]
