@@ -9,10 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conformance import FIXTURES
-from conformance.errors import CatalogueError
+from conformance.errors import CatalogueError, read_yaml
 
 RULES_PATH = FIXTURES / "rules.yaml"
 LEVELS = ("MUST", "SHOULD")
@@ -95,12 +93,7 @@ def _parse_entry(path: Path, index: int, entry: Any) -> Rule:
 
 def load(path: Path = RULES_PATH) -> Catalogue:
     """Load and validate a catalogue file; every problem is a one-line `CatalogueError`."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(f"rule catalogue not found at {path}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(path, "rule catalogue", CatalogueError)
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise CatalogueError(f"{path.name} must be a mapping with a 'rules' list")
     rules = [_parse_entry(path, i, entry) for i, entry in enumerate(data["rules"])]

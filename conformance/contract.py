@@ -8,13 +8,12 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance import FIXTURES
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, read_yaml
 
 SPEC_PATH = FIXTURES / "openapi.yaml"
 SPEC_URI = "urn:fapi-conformance:openapi"
@@ -149,12 +148,7 @@ class Contract:
 
 
 def load(path: Path = SPEC_PATH) -> Contract:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"contract spec not found at {path}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    document = read_yaml(path, "contract spec")
     if not isinstance(document, dict) or "paths" not in document:
         raise ConfigError(f"{path.name} is not an OpenAPI document (no 'paths')")
     try:

@@ -6,11 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from conformance import FIXTURES
 from conformance.catalogue import Catalogue
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, read_yaml
 
 DEVIATIONS_DIR = FIXTURES / "deviations"
 
@@ -31,10 +29,7 @@ def load(path: Path, catalogue: Catalogue) -> dict[str, Deviation]:
     """Deviations by rule ID; a missing file means none, a malformed one is a one-line ConfigError."""
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(path, "deviations file") or {}
     entries = data.get("deviations") if isinstance(data, dict) else None
     if entries is None:
         entries = []

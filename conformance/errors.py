@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import yaml
+
 
 class ConformanceError(Exception):
     """Base of every error this suite raises on purpose."""
@@ -26,3 +31,13 @@ class TargetUnavailable(ConformanceError):
 
 class HarnessError(ConformanceError):
     """The suite itself is broken (a bug, or a fixture that cannot be built)."""
+
+
+def read_yaml(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Any:
+    """Parse a YAML input file; a missing or malformed file is a one-line `error`, never a traceback."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} not found at {path}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise error(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None

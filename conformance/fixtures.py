@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def mock_control(target: Target) -> Iterator[MockControl]:
     control.close()
 
 
-def _allure():  # type: ignore[no-untyped-def]
+def _allure() -> Any:
     try:
         import allure
     except ImportError:  # Allure output is optional: the suite runs without allure-pytest
