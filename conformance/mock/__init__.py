@@ -1,0 +1,7 @@
+"""Reference mock of the ZTDX fapi (Starlette + uvicorn): an independent implementation of the contract."""
+
+from .app import create_app
+from .control import VERSION as __version__
+from .server import MockServer
+
+__all__ = ["MockServer", "__version__", "create_app"]

@@ -1,0 +1,55 @@
+"""`create_app`: the Starlette application — the control API under /__mock__/ and every other path to the fapi."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from .control import routes as control_routes
+from .dispatch import Dispatcher
+from .errors import error_body
+from .state import Latency, MockState, credentials
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+log = logging.getLogger("ztdx-fapi-mock")
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own 404/405 (control API only) in the same JSON shape as the fapi's."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    name = {404: "path_not_found", 405: "method_not_allowed"}.get(status)
+    if name is None:
+        return JSONResponse({"code": -1000, "msg": str(getattr(exc, "detail", "error"))}, status_code=status)
+    code, body = error_body(name)
+    return JSONResponse(body, status_code=code)
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("mock bug outside the fapi pipeline", exc_info=exc)
+    status, body = error_body("bug", detail=f"{type(exc).__name__}: {exc}"[:200])
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(seed: int = 42, api_key: str | None = None, api_secret: str | None = None, *,
+               latency_ms: float = 0.0, jitter_ms: float = 0.0) -> Starlette:
+    """A fresh mock with its own state; `api_key`/`api_secret` None → env ZTDX_API_KEY/ZTDX_API_SECRET → defaults."""
+    key, secret = credentials(api_key, api_secret)
+    state = MockState(seed, key, secret, Latency(latency_ms, jitter_ms))
+    state.reset()  # picks up the initial latency
+    dispatcher = Dispatcher(state)
+
+    async def fapi(request: Request) -> Response:  # a plain function, so Starlette treats it as request/response
+        return await dispatcher(request)
+
+    app = Starlette(
+        routes=[Mount("/__mock__", routes=control_routes(state)),
+                Route("/{path:path}", fapi, methods=ALL_METHODS)],
+        exception_handlers={HTTPException: _http_error, Exception: _bug},
+    )
+    app.state.mock = state
+    return app
