@@ -76,9 +76,9 @@ ERRORS: dict[str, tuple[int, int, str]] = {
 class ApiError(Exception):
     """A documented error answer: raised anywhere below the dispatcher, rendered as {code, msg}."""
 
-    def __init__(self, name: str, **fmt: Any) -> None:
-        status, code, template = ERRORS[name]
-        self.name, self.status, self.code = name, status, code
+    def __init__(self, kind: str, /, **fmt: Any) -> None:
+        status, code, template = ERRORS[kind]
+        self.kind, self.status, self.code = kind, status, code
         self.msg = template.format(**fmt) if fmt else template
         super().__init__(f"{status} {code} {self.msg}")
 
@@ -86,7 +86,7 @@ class ApiError(Exception):
         return {"code": self.code, "msg": self.msg}
 
 
-def error_body(name: str, **fmt: Any) -> tuple[int, dict[str, Any]]:
+def error_body(kind: str, /, **fmt: Any) -> tuple[int, dict[str, Any]]:
     """(status, body) of a table entry, for answers built without raising."""
-    err = ApiError(name, **fmt)
+    err = ApiError(kind, **fmt)
     return err.status, err.body()
