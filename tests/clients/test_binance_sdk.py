@@ -9,10 +9,11 @@ On the wire (SDK 18.x over binance-common 4.x, `binance_common.utils.send_reques
 - POST /fapi/v1/batchOrders: `batchOrders` is compact JSON (`separators=(",", ":")`), percent-encoded; each item
   also carries the model defaults `reduceOnly=FALSE` (uppercase) and `newOrderRespType=ACK`;
 - DELETE /fapi/v1/batchOrders: `orderIdList` as compact JSON, percent-encoded.
-Response bodies are parsed into Binance's pydantic models; when a body does not fit, the SDK logs a warning and
-relaxes or falls back, so these tests fail on such a warning. Position information: the SDK only has v2/v3
-positionRisk (ZTDX documents v1), and its generic `send_signed_request` raises TypeError in this release, so the v1
-path goes through `binance_common.utils.send_request`, the function all generated methods sign and send with.
+Response bodies are parsed into Binance's pydantic models (every field optional, extras kept); when a value has the
+wrong type the SDK logs a warning and relaxes or falls back to raw JSON, so these tests fail on such a warning.
+Position information: the SDK only has v2/v3 positionRisk (ZTDX documents v1), and its generic `send_signed_request`
+raises TypeError in this release, so the v1 path goes through `binance_common.utils.send_request`, the function all
+generated methods sign and send with.
 """
 
 from __future__ import annotations

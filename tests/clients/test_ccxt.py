@@ -9,8 +9,8 @@ On the wire (ccxt 4.5, `binance.sign`):
   (`x-...` broker prefix) and `timeInForce=GTC` for LIMIT;
 - POST /fapi/v1/batchOrders: `batchOrders=<compact JSON>` in the form body **raw, not percent-encoded** (`rawencode`),
   signed over that raw text;
-- DELETE /fapi/v1/batchOrders: the query ends in `orderidlist=%5B<id>%2C<id>%5D` (the lowercase name Binance also
-  accepts), signed over the percent-encoded text.
+- DELETE /fapi/v1/batchOrders: `orderidlist=%5B<id>%2C<id>%5D` appended after the other params, just before the
+  signature (lowercase name; Binance fapi answers 200 to it, ccxt/ccxt#22890), signed over the percent-encoded text.
 `load_markets` calls only GET /fapi/v1/exchangeInfo once `fetchCurrencies` (a sapi call) is switched off. The unified
 `fetch_positions` needs GET /fapi/v1/leverageBracket and /fapi/v3/account (not ZTDX endpoints), so position
 information goes through ccxt's implicit method for the documented GET /fapi/v1/positionRisk and the parser
