@@ -1,9 +1,8 @@
-"""IP weight and order-count limits over sliding windows, the 429 cool-down and the 418 ban."""
+"""IP weight and order-count limits over fixed windows, the 429 cool-down and the 418 ban."""
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import asdict, dataclass
 
 from .errors import ApiError
@@ -23,8 +22,29 @@ class LimitSettings:
         return asdict(self)
 
 
+class Window:
+    """A fixed window aligned to the epoch (Binance's used-weight counters reset on the minute boundary)."""
+
+    def __init__(self) -> None:
+        self.index, self.count = -1, 0
+
+    def used(self, now: float, span: float) -> int:
+        index = int(now // span)
+        if index != self.index:
+            self.index, self.count = index, 0
+        return self.count
+
+    def add(self, now: float, span: float, amount: int) -> None:
+        self.used(now, span)
+        self.count += amount
+
+    @staticmethod
+    def end(now: float, span: float) -> float:
+        return (now // span + 1) * span
+
+
 class RateLimiter:
-    """Sliding windows in seconds; `window_seconds` stands for the minute, and the 10 s order window is 1/6 of it."""
+    """Fixed windows in seconds: `window_seconds` stands for the minute, and the 10 s order window is 1/6 of it."""
 
     def __init__(self) -> None:
         self.settings = LimitSettings()
@@ -33,8 +53,7 @@ class RateLimiter:
     def reset(self, settings: bool = True) -> None:
         if settings:
             self.settings = LimitSettings()
-        self.weights: deque[tuple[float, int]] = deque()
-        self.orders: deque[tuple[float, int]] = deque()
+        self.weights, self.orders_short, self.orders_long = Window(), Window(), Window()
         self.cooldown_until = 0.0
         self.banned_until = 0.0
 
@@ -46,20 +65,16 @@ class RateLimiter:
     def window(self) -> float:
         return float(self.settings.window_seconds)
 
-    def _expire(self, now: float) -> None:
-        for queue in (self.weights, self.orders):
-            while queue and now - queue[0][0] >= self.window:
-                queue.popleft()
+    @property
+    def short_window(self) -> float:
+        return self.window / 6
 
     def used_weight(self, now: float) -> int:
-        self._expire(now)
-        return sum(w for _, w in self.weights)
+        return self.weights.used(now, self.window)
 
     def order_counts(self, now: float) -> tuple[int, int]:
         """(orders in the 10 s window, orders in the minute window)."""
-        self._expire(now)
-        short = self.window / 6
-        return sum(n for t, n in self.orders if now - t < short), sum(n for _, n in self.orders)
+        return self.orders_short.used(now, self.short_window), self.orders_long.used(now, self.window)
 
     def banned_until_ms(self, now: float) -> int | None:
         if self.banned_until and now >= self.banned_until:
@@ -74,38 +89,35 @@ class RateLimiter:
         if self.banned_until:
             raise ApiError("banned", until=int(self.banned_until * 1000))
 
-    def _free_at(self, now: float, weight: int) -> float:
-        """When enough of the window has expired for `weight` to fit under the limit."""
-        used = self.used_weight(now)
-        for stamp, spent in self.weights:
-            used -= spent
-            if used + weight <= self.settings.weight_per_minute:
-                return stamp + self.window
-        return now + self.window
-
     def charge(self, now: float, weight: int, orders: int) -> None:
-        """Count the request, or refuse it with 429 (weight: -1003 and a cool-down; orders: -1015)."""
+        """Count the request, or refuse it with 429 (weight: -1003 and a cool-down to the window's end; orders:
+        -1015, no cool-down: order limits are per account, bans per IP)."""
         limit = self.settings.weight_per_minute
         if self.used_weight(now) + weight > limit:
-            self.cooldown_until = max(self._free_at(now, weight), now + 1.0)
+            self.cooldown_until = Window.end(now, self.window)
             raise ApiError("too_many_requests", limit=limit)
         if orders:
             short, long_ = self.order_counts(now)
             if short + orders > self.settings.orders_per_10s:
                 raise ApiError("too_many_orders", limit=self.settings.orders_per_10s,
-                               interval=f"{self.window / 6:g} seconds")
+                               interval=f"{self.short_window:g} seconds")
             if long_ + orders > self.settings.orders_per_minute:
                 raise ApiError("too_many_orders", limit=self.settings.orders_per_minute,
                                interval=f"{self.window:g} seconds")
-            self.orders.append((now, orders))
-        if weight:
-            self.weights.append((now, weight))
+            self.orders_short.add(now, self.short_window, orders)
+            self.orders_long.add(now, self.window, orders)
+        self.weights.add(now, self.window, weight)
 
     def retry_after(self, now: float, status: int) -> int:
-        """Whole seconds until the cool-down (429) or the ban (418) is over; always at least 1."""
-        until = self.banned_until if status == 418 else self.cooldown_until
-        if status == 429 and until <= now:  # order-count 429: wait for the oldest order to leave the window
-            until = (self.orders[0][0] + self.window) if self.orders else now + 1
+        """Whole seconds until the ban (418), the cool-down (429 on weight) or the order window (429 -1015) ends."""
+        if status == 418:
+            until = self.banned_until
+        elif self.cooldown_until > now:
+            until = self.cooldown_until
+        else:
+            short, _ = self.order_counts(now)
+            span = self.short_window if short >= self.settings.orders_per_10s else self.window
+            until = Window.end(now, span)
         return max(1, math.ceil(until - now))
 
     def headers(self, now: float, orders: bool) -> dict[str, str]:

@@ -71,6 +71,9 @@ def server() -> Iterator[MockServer]:
 def api(server: MockServer) -> Iterator[Api]:
     client = Api(server.url)
     client.control("reset", {})
+    # Counters live in fixed windows aligned to the epoch; an hour-long window keeps exact header counts from
+    # straddling a boundary mid-test (tests of the windows themselves set their own).
+    client.control("limits", {"window_seconds": 3600})
     yield client
     client.http.close()
 

@@ -7,6 +7,11 @@ import time
 from .conftest import Api, error
 
 
+def _window_start(seconds: float) -> None:
+    """Wait for the start of a fresh fixed window, so a short burst cannot straddle a boundary."""
+    time.sleep(seconds - time.time() % seconds + 0.02)
+
+
 def test_every_fapi_answer_carries_the_used_weight_and_orders_the_order_counts(api: Api) -> None:
     assert api.get("/fapi/v1/time").headers["x-mbx-used-weight-1m"] == "1"
     assert api.get("/fapi/v1/depth", symbol="BTCUSDT", limit=1000).headers["x-mbx-used-weight-1m"] == "21"
@@ -21,6 +26,7 @@ def test_every_fapi_answer_carries_the_used_weight_and_orders_the_order_counts(a
 
 def test_over_the_weight_limit_429_then_418_then_the_ban_expires(api: Api) -> None:
     api.control("limits", {"weight_per_minute": 3, "window_seconds": 2, "ban_seconds": 1})
+    _window_start(2)
     assert [api.get("/fapi/v1/time").status_code for _ in range(3)] == [200, 200, 200]
     limited = api.get("/fapi/v1/time")
     status, code, msg = error(limited)
@@ -32,13 +38,14 @@ def test_over_the_weight_limit_429_then_418_then_the_ban_expires(api: Api) -> No
     assert (status, code) == (418, -1003) and msg.startswith(f"Way too many requests; IP banned until {until}.")
     assert banned.headers["retry-after"] == "1"
     assert api.http.get("/__mock__/health").status_code == 200  # the control API is never limited
-    time.sleep(2.1)
+    time.sleep(2.1)  # past the ban and into a new weight window
     assert api.get("/fapi/v1/time").status_code == 200
     assert api.control("state")["banned_until_ms"] is None
 
 
 def test_waiting_out_the_429_cool_down_avoids_the_ban(api: Api) -> None:
     api.control("limits", {"weight_per_minute": 2, "window_seconds": 1, "ban_seconds": 60})
+    _window_start(1)
     api.get("/fapi/v1/time"), api.get("/fapi/v1/time")
     limited = api.get("/fapi/v1/time")
     assert limited.status_code == 429
