@@ -1,0 +1,176 @@
+"""Checks of the error rules: the {code, msg} body, the documented 503 messages, and where -1008 may appear."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance import catalogue
+from conformance.checks import RuleViolation, check
+from conformance.exchange import Exchange
+
+BODY_SHAPE = "errors.body-shape"
+UNKNOWN_ERROR = "errors.unknown-error-retry"
+DOCUMENTED_503 = "errors.503-documented-message"
+THROTTLED = "errors.503-throttled"
+EXEMPTION = "errors.503-throttle-exemption"
+# The 503 scenarios of general-info; each rule's `messages` holds its exact literals.
+RULES_503 = ("errors.503-unknown-status", "errors.503-service-unavailable", "errors.503-internal-error", THROTTLED)
+THROTTLE_CODE = -1008
+# "Applicable endpoints: POST /fapi/v1/order POST /fapi/v1/batchOrders POST /fapi/v1/order/test"
+THROTTLED_ENDPOINTS = frozenset({("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/batchOrders"),
+                                 ("POST", "/fapi/v1/order/test")})
+# "Covered endpoints: POST /fapi/v1/order, POST /fapi/v1/batchOrders" — order/test is not covered by the exemption.
+EXEMPTABLE_ENDPOINTS = frozenset({("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/batchOrders")})
+CANCEL_PATHS = frozenset({"/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/allOpenOrders"})
+SHAPE = 'a JSON object {"code": <integer>, "msg": <string>}'
+
+
+def messages(rule_id: str) -> tuple[str, ...]:
+    """The contract literals of a rule: they live in the catalogue only."""
+    return catalogue.default()[rule_id].messages
+
+
+def body_of(ex: Exchange) -> Any:
+    return ex.response.json() if ex.response.is_json else None
+
+
+def message_of(ex: Exchange) -> str | None:
+    body = body_of(ex)
+    msg = body.get("msg") if isinstance(body, dict) else None
+    return msg if isinstance(msg, str) else None
+
+
+def code_of(ex: Exchange) -> int | None:
+    body = body_of(ex)
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def describe(ex: Exchange) -> str:
+    return f"HTTP {ex.response.status} {ex.response.text[:200]!r} on {ex.request.method} {ex.request.path}"
+
+
+def shape_problem(ex: Exchange) -> str | None:
+    """Why the body is not the documented error shape, or None when it is."""
+    if not ex.response.is_json:
+        return "the body is not JSON"
+    body = ex.response.json()
+    if not isinstance(body, dict):
+        return f"the body is a JSON {type(body).__name__}, not an object"
+    problems = []
+    code = body.get("code")
+    if "code" not in body:
+        problems.append("no 'code'")
+    elif isinstance(code, bool) or not isinstance(code, int):
+        problems.append(f"'code' is {json.dumps(code)} (not an integer)")
+    if "msg" not in body:
+        problems.append("no 'msg'" + (" (found 'message')" if "message" in body else ""))
+    elif not isinstance(body["msg"], str):
+        problems.append(f"'msg' is {json.dumps(body['msg'])} (not a string)")
+    return "; ".join(problems) or None
+
+
+def _is_error(ex: Exchange) -> bool:
+    return ex.response.status >= 400  # a 200 {"code": 200, "msg": "success"} is a success body, not an error
+
+
+@check(BODY_SHAPE, applies=_is_error)
+def error_body_shape(ex: Exchange) -> None:
+    problem = shape_problem(ex)
+    if problem:
+        raise RuleViolation(BODY_SHAPE, SHAPE, f"{describe(ex)}: {problem}")
+
+
+@check(DOCUMENTED_503, applies=lambda ex: ex.response.status == 503)
+def documented_503_message(ex: Exchange) -> None:
+    accepted = [m for rule_id in RULES_503 for m in messages(rule_id)]
+    if message_of(ex) not in accepted:
+        raise RuleViolation(DOCUMENTED_503, [f"msg {m!r}" for m in accepted], describe(ex))
+
+
+def _carries(rule_id: str):  # type: ignore[no-untyped-def]
+    def applies(ex: Exchange) -> bool:
+        return message_of(ex) in messages(rule_id)
+
+    return applies
+
+
+def _answered_with_503(ex: Exchange) -> None:
+    rule_id = next(r for r in RULES_503[:3] if message_of(ex) in messages(r))
+    if ex.response.status != 503:
+        raise RuleViolation(rule_id, f"HTTP 503 with msg {message_of(ex)!r}", describe(ex))
+
+
+for _rule_id in RULES_503[:3]:
+    check(_rule_id, applies=_carries(_rule_id))(_answered_with_503)
+
+
+@check(UNKNOWN_ERROR, applies=_carries(UNKNOWN_ERROR))
+def unknown_error_is_server_side(ex: Exchange) -> None:
+    """The message asks for a later retry, which only makes sense for a 5XX (a 4XX is the caller's fault)."""
+    if not 500 <= ex.response.status <= 599:
+        raise RuleViolation(UNKNOWN_ERROR, f"HTTP 5XX with msg {messages(UNKNOWN_ERROR)[0]!r}", describe(ex))
+
+
+def _throttle_answer(ex: Exchange) -> bool:
+    return code_of(ex) == THROTTLE_CODE or message_of(ex) in messages(THROTTLED)
+
+
+@check(THROTTLED, applies=_throttle_answer)
+def throttled_only_on_order_endpoints(ex: Exchange) -> None:
+    expected = [f"HTTP 503, code {THROTTLE_CODE}, msg {m!r}, on " +
+                " | ".join(f"{m_} {p}" for m_, p in sorted(THROTTLED_ENDPOINTS)) for m in messages(THROTTLED)]
+    endpoint = (ex.request.method, ex.request.path)
+    if (ex.response.status != 503 or code_of(ex) != THROTTLE_CODE or message_of(ex) not in messages(THROTTLED)
+            or endpoint not in THROTTLED_ENDPOINTS):
+        raise RuleViolation(THROTTLED, expected, f"code {code_of(ex)}: {describe(ex)}")
+
+
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def exempt_order(params: dict[str, Any]) -> bool:
+    """closePosition = true, or positionSide = BOTH (the default) with reduceOnly = true, or LONG+SELL, or SHORT+BUY."""
+    side = str(params.get("side", "")).upper()
+    position_side = str(params.get("positionSide") or "BOTH").upper()
+    if _true(params.get("closePosition")) or (position_side == "BOTH" and _true(params.get("reduceOnly"))):
+        return True
+    return (position_side, side) in (("LONG", "SELL"), ("SHORT", "BUY"))
+
+
+def exempt_request(ex: Exchange) -> str | None:
+    """Why the request is exempt from -1008 (a cancel, or an order meeting the criteria), or None."""
+    method, path = ex.request.method, ex.request.path
+    if method == "DELETE" and path in CANCEL_PATHS:
+        return "a cancel request"
+    if (method, path) not in EXEMPTABLE_ENDPOINTS:
+        return None
+    params = ex.request.params()
+    if path == "/fapi/v1/batchOrders":
+        try:
+            items = json.loads(params.get("batchOrders", ""))
+        except ValueError:
+            return None
+        ok = isinstance(items, list) and bool(items) and all(isinstance(i, dict) and exempt_order(i) for i in items)
+        return "a batch whose every order is reduce-only/close-position" if ok else None
+    return "a reduce-only/close-position order" if exempt_order(params) else None
+
+
+@check(EXEMPTION, applies=lambda ex: exempt_request(ex) is not None)
+def exempt_request_not_throttled(ex: Exchange) -> None:
+    if code_of(ex) == THROTTLE_CODE or message_of(ex) in messages(THROTTLED):
+        raise RuleViolation(EXEMPTION, f"any answer but -1008 to {exempt_request(ex)}", describe(ex))
+
+
+def documented_answer(rule_id: str, ex: Exchange) -> None:
+    """Scenario check: the target was made to fail as `rule_id` documents — the status and exactly its message."""
+    server_side = rule_id == UNKNOWN_ERROR  # "Request occur unknown error." names no status: any 5XX
+    status = "HTTP 5XX" if server_side else "HTTP 503"
+    code = f" and code {THROTTLE_CODE}" if rule_id == THROTTLED else ""
+    expected = [f"{status} with msg {m!r}{code}" for m in messages(rule_id)]
+    status_ok = 500 <= ex.response.status <= 599 if server_side else ex.response.status == 503
+    code_ok = rule_id != THROTTLED or code_of(ex) == THROTTLE_CODE
+    if not status_ok or message_of(ex) not in messages(rule_id) or not code_ok:
+        raise RuleViolation(rule_id, expected, f"code {code_of(ex)}: {describe(ex)}")
