@@ -55,7 +55,7 @@ class _Prepared:
     query: list[tuple[str, str]]
     body: list[tuple[str, str]]
     signed: bool
-    headers: dict[str, str]
+    headers: dict[str, str | None]
     content: bytes | None
     content_type: str | None
 
@@ -94,10 +94,13 @@ class Client:
         return int(time.time() * 1000)
 
     def call(self, method: str, path: str, params: Params | None = None, *, form: Params | None = None,
-             signed: bool | None = None, headers: Mapping[str, str] | None = None, content: bytes | None = None,
+             signed: bool | None = None, headers: Mapping[str, str | None] | None = None,
+             content: bytes | None = None,
              content_type: str | None = None, allow_limits: bool = False, allow_faults: bool = False,
              ) -> Exchange:
         """Send `params` in the query and `form` in the body; sign over exactly what is sent.
+
+        A header given as None is not sent (e.g. `{"X-MBX-APIKEY": None}` for a request without the key).
 
         Unless `allow_faults`, documented failures are retried by their policy (conformance.retry) and an
         unknown outcome is reconciled by clientOrderId, never resubmitted."""
@@ -105,7 +108,8 @@ class Client:
         operation = self.contract.find(method, path)
         query, body = _pairs(params), _pairs(form)
         signed = operation.signed if signed is None and operation else bool(signed)
-        request = _Prepared(method, path, operation, query, body, signed, dict(headers or {}), content, content_type)
+        request = _Prepared(method, path, operation, query, body, signed, dict(headers or {}), content,
+                            content_type)
         attempt = 1
         while True:
             exchange = self._send(request)
@@ -135,6 +139,7 @@ class Client:
         raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
             hdrs["Content-Type"] = req.content_type or FORM
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}  # a None header is one left out on purpose
         op = req.operation
         weight = op.weight(req.params()) if op else 1
         self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
