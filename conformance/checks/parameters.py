@@ -23,7 +23,7 @@ COMPARISONS: dict[str, list[Comparison]] = {}
 BODY_METHODS = ("POST", "PUT", "DELETE")
 MISSING = re.compile(r"[Mm]andatory parameter '([^']+)'")
 # Response fields that show a request parameter's applied value, where the names differ.
-RESPONSE_FIELD = {"quantity": "origQty"}
+RESPONSE_FIELD = {"quantity": "origQty", "origClientOrderId": "clientOrderId", "newClientOrderId": "clientOrderId"}
 
 
 def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
