@@ -7,7 +7,7 @@ from typing import Any
 from .errors import ApiError
 from .market import FUNDING_PERIOD, HOUR
 from .routing import Ctx, Endpoint, by_symbol, depth_weight, klines_weight
-from .symbols import SYMBOLS, Symbol, exchange_info
+from .symbols import ONBOARD_DATE, SYMBOLS, Symbol, exchange_info
 from .windows import INTERVALS, kline_opens, next_open, time_range
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -58,7 +58,8 @@ def agg_trades(ctx: Ctx) -> Any:
         first = start // 1000
     else:
         first = (min(end, ctx.now_ms) // 1000 if end is not None else last + 1) - limit
-    rows = [market.agg_trade(sym, i) for i in range(max(first, 0), min(first + limit, last + 1))]
+    first = max(first, ONBOARD_DATE // 1000)  # no trades before the listing
+    rows = [market.agg_trade(sym, i) for i in range(first, min(first + limit, last + 1))]
     return [r for r in rows if (start is None or r["T"] >= start) and (end is None or r["T"] <= end)]
 
 
@@ -69,7 +70,7 @@ def klines(ctx: Ctx) -> Any:
         raise ApiError("bad_interval")
     limit = ctx.limit(500, 1500)
     start, end = time_range(ctx.params)
-    opens = kline_opens(interval, start, end, limit, ctx.now_ms)
+    opens = kline_opens(interval, start, end, limit, ctx.now_ms, ONBOARD_DATE)
     return [ctx.state.market.candle(sym, interval, t, next_open(interval, t) - 1) for t in opens]
 
 
@@ -95,7 +96,8 @@ def funding_rate(ctx: Ctx) -> Any:
     stop = min(end, ctx.now_ms) if end is not None else ctx.now_ms
     span = (limit // len(chosen) + 2) * FUNDING_PERIOD
     first = start - start % FUNDING_PERIOD if start is not None else stop - stop % FUNDING_PERIOD - span
-    periods = range(max(first, 0), min(stop, first + span) + 1, FUNDING_PERIOD)
+    first = max(first, ONBOARD_DATE - ONBOARD_DATE % FUNDING_PERIOD + FUNDING_PERIOD)  # none before the listing
+    periods = range(first, min(stop, first + span) + 1, FUNDING_PERIOD)
     rows = [{"symbol": s.name, "fundingRate": market.funding_rate(s, p), "fundingTime": market.funding_time(s, p)}
             for p in periods for s in chosen]
     rows = [r for r in rows if (start is None or r["fundingTime"] >= start) and r["fundingTime"] <= stop]

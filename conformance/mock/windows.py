@@ -47,10 +47,14 @@ def prev_open(interval: str, open_ms: int) -> int:
     return _add_month(open_ms, -1) if interval == "1M" else open_ms - FIXED[interval]
 
 
-def kline_opens(interval: str, start: int | None, end: int | None, limit: int, now_ms: int) -> list[int]:
-    """Open times of the candles a Binance klines window returns, ascending; never a candle opening after now."""
+def kline_opens(interval: str, start: int | None, end: int | None, limit: int, now_ms: int,
+                listed_ms: int = 0) -> list[int]:
+    """Open times of the candles a Binance klines window returns, ascending: none opening after now, and none
+    before the candle in which the symbol was listed."""
     end = min(end, now_ms) if end is not None else now_ms
-    if start is not None:
+    first_open = floor_open(interval, listed_ms)
+    if start is not None or end < first_open:
+        start = max(start or 0, first_open)
         first = floor_open(interval, start)
         t = first if first >= start else next_open(interval, first)
         opens: list[int] = []
@@ -60,7 +64,7 @@ def kline_opens(interval: str, start: int | None, end: int | None, limit: int, n
         return opens
     t = floor_open(interval, end)
     opens = []
-    while len(opens) < limit and t >= 0:
+    while len(opens) < limit and t >= first_open:
         opens.append(t)
         t = prev_open(interval, t)
     return opens[::-1]

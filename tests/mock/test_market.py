@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
+import itertools
 from datetime import UTC, datetime
 
-import pytest
-
 import httpx
+import pytest
 
 from conformance.mock import MockServer
 
@@ -34,7 +34,7 @@ def test_klines_are_aligned_ascending_contiguous_and_windowed(api: Api, interval
     rows = api.get("/fapi/v1/klines", symbol="BTCUSDT", interval=interval, startTime=START, limit=5).json()
     assert len(rows) == 5 and rows[0][0] >= START
     assert all(_is_boundary(interval, r[0]) for r in rows)
-    assert all(a[6] + 1 == b[0] for a, b in zip(rows, rows[1:], strict=False))  # close + 1 ms = next open
+    assert all(a[6] + 1 == b[0] for a, b in itertools.pairwise(rows))  # close + 1 ms = next open
     assert all(isinstance(r[0], int) and isinstance(r[8], int) and all(isinstance(v, str) for v in r[1:6])
                for r in rows)
     assert all(float(r[3]) <= min(float(r[1]), float(r[4])) <= max(float(r[1]), float(r[4])) <= float(r[2])
@@ -90,8 +90,7 @@ def test_trades_are_ascending_with_default_and_max_limits(api: Api, path: str, f
 def test_funding_history_is_ascending_8h_apart_and_windowed(api: Api) -> None:
     rows = api.get("/fapi/v1/fundingRate", symbol="BTCUSDT", startTime=START, limit=5).json()
     times = [r["fundingTime"] for r in rows]
-    assert len(rows) == 5 and times[0] >= START and all(b - a == 28_800_000 for a, b in zip(times, times[1:],
-                                                                                            strict=False))
+    assert len(rows) == 5 and times[0] >= START and all(b - a == 28_800_000 for a, b in itertools.pairwise(times))
     assert len(api.get("/fapi/v1/fundingRate", symbol="BTCUSDT").json()) == 100
     merged = api.get("/fapi/v1/fundingRate", limit=30).json()
     assert [r["fundingTime"] for r in merged] == sorted(r["fundingTime"] for r in merged)
@@ -115,3 +114,17 @@ def test_time_and_ping(api: Api) -> None:
     assert api.get("/fapi/v1/ping").json() == {}
     server_time = api.get("/fapi/v1/time").json()["serverTime"]
     assert abs(server_time - calendar.timegm(datetime.now(UTC).timetuple()) * 1000) < 5000
+
+
+@pytest.mark.parametrize(("path", "params", "field"), [
+    ("/fapi/v1/klines", {"interval": "1M", "limit": 500}, 0),
+    ("/fapi/v1/klines", {"interval": "2h", "startTime": 0, "endTime": 0}, 0),
+    ("/fapi/v1/fundingRate", {"startTime": 0}, "fundingTime"),
+    ("/fapi/v1/fundingRate", {"endTime": 17674156287}, "fundingTime"),
+    ("/fapi/v1/aggTrades", {"fromId": 0}, "T"),
+])
+def test_no_market_data_predates_the_listing(api: Api, path: str, params: dict, field: str | int) -> None:
+    listed = api.get("/fapi/v1/exchangeInfo").json()["symbols"][0]["onboardDate"]
+    month_before = listed - 31 * 86_400_000  # the first monthly candle may open before the listing day
+    rows = api.get(path, symbol="BTCUSDT", **params).json()
+    assert isinstance(rows, list) and all(r[field] >= month_before for r in rows)
