@@ -1,0 +1,131 @@
+"""Rate-limit surface: used-weight and order-count headers, weight accounting, and 429/418 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conformance import checks
+from conformance.checks import RuleViolation
+from conformance.checks.limits import ban_follows, first_refusal_is_429, weight_growth
+from conformance.checks.parameters import verify_pair
+from conformance.client import Client
+from conformance.control import MockControl
+from conformance.errors import HarnessError
+from conformance.exchange import Exchange
+from conformance.governor import Governor
+from conformance.orders import OrderFactory
+
+SIGNED = pytest.mark.capability("signed")
+# (id, method, path, params, marks): cheap calls whose answers must carry the used-weight header.
+HEADER_CALLS = [
+    ("time", "GET", "/fapi/v1/time", {}, []),
+    ("depth", "GET", "/fapi/v1/depth", {"symbol": "BTCUSDT", "limit": 5}, []),
+    ("exchangeInfo", "GET", "/fapi/v1/exchangeInfo", {}, []),
+    ("bad-symbol-error", "GET", "/fapi/v1/depth", {"symbol": "NOSUCHSYMBOL", "limit": 5}, []),
+    ("positionRisk", "GET", "/fapi/v1/positionRisk", {"symbol": "BTCUSDT"}, [SIGNED]),
+    ("getPositionMode", "GET", "/fapi/v1/positionSide/dual", {}, [SIGNED]),
+]
+# (id, method, path, params): two consecutive calls; the header must grow by the second call's documented weight.
+WEIGHED_CALLS = [
+    ("time-weight-1", "GET", "/fapi/v1/time", {}),
+    ("depth-limit-100-weight-5", "GET", "/fapi/v1/depth", {"symbol": "BTCUSDT", "limit": 100}),
+    ("depth-limit-500-weight-10", "GET", "/fapi/v1/depth", {"symbol": "BTCUSDT", "limit": 500}),
+    ("ticker24hr-all-weight-40", "GET", "/fapi/v1/ticker/24hr", {}),
+    ("klines-limit-500-weight-5", "GET", "/fapi/v1/klines", {"symbol": "BTCUSDT", "interval": "1m", "limit": 500}),
+]
+SHARED_TRIES = 3
+TINY_WEIGHT_LIMIT = 5
+
+
+@pytest.mark.rule("limits.used-weight-header")
+@pytest.mark.parametrize(("method", "path", "params"),
+                         [pytest.param(m, p, q, id=i, marks=k) for i, m, p, q, k in HEADER_CALLS])
+def test_answer_carries_the_used_weight_header(method: str, path: str, params: dict[str, Any],
+                                               client: Client) -> None:
+    checks.verify(client.call(method, path, params), ["limits.used-weight-header"])
+
+
+@pytest.mark.rule("limits.order-count-header")
+@pytest.mark.capability("trading")
+@pytest.mark.parametrize("operation", ["newOrder", "newBatchOrders"])
+def test_accepted_order_carries_the_order_count_headers(operation: str, client: Client,
+                                                        orders: OrderFactory) -> None:
+    items = [orders.resting_limit("BTCUSDT") for _ in range(1 if operation == "newOrder" else 2)]
+    for item in items:
+        orders.remember(item)
+    try:
+        if operation == "newOrder":
+            answer = client.call("POST", "/fapi/v1/order", items[0])
+        else:
+            answer = client.call("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(items)})
+        if answer.response.status != 200:
+            raise HarnessError(f"order refused: HTTP {answer.response.status} {answer.response.text[:200]}")
+        checks.verify(answer, ["limits.order-count-header"])
+    finally:
+        orders.cancel_all()
+
+
+def _pair(client: Client, method: str, path: str, params: dict[str, Any]) -> tuple[Exchange, Exchange]:
+    return client.call(method, path, params), client.call(method, path, params)
+
+
+@pytest.mark.rule("limits.weight-accounting")
+@pytest.mark.capability("faults")
+@pytest.mark.parametrize(("method", "path", "params"),
+                         [pytest.param(m, p, q, id=i) for i, m, p, q in WEIGHED_CALLS])
+def test_used_weight_grows_by_the_documented_weight(method: str, path: str, params: dict[str, Any], client: Client,
+                                                   mock_control: MockControl) -> None:
+    """Exact on a target whose counter nothing else spends (the control API resets it first)."""
+    before, after = _pair(client, method, path, params)
+    verify_pair(before, after, ["limits.weight-accounting"])
+
+
+@pytest.mark.rule("limits.weight-accounting")
+@pytest.mark.capability("trading", "faults")
+def test_new_order_weighs_nothing(client: Client, orders: OrderFactory, mock_control: MockControl) -> None:
+    """ZTDX: POST /fapi/v1/order has weight 0 against the IP limit."""
+    try:
+        params = orders.resting_limit("BTCUSDT")  # its look-ups are weighed before the reference answer
+        orders.remember(params)
+        before = client.call("GET", "/fapi/v1/time")
+        placed = client.call("POST", "/fapi/v1/order", params)
+        verify_pair(before, placed, ["limits.weight-accounting"])
+    finally:
+        orders.cancel_all()
+
+
+@pytest.mark.rule("limits.weight-accounting")
+def test_used_weight_grows_by_the_documented_weight_on_a_shared_counter(client: Client) -> None:
+    """Where other traffic shares the counter, one of a few back-to-back pairs must still show the exact growth."""
+    seen = []
+    for _ in range(SHARED_TRIES):
+        before, after = _pair(client, "GET", "/fapi/v1/depth", {"symbol": "BTCUSDT", "limit": 100})
+        growth, weight = weight_growth(before, after)
+        if growth == weight:
+            return
+        seen.append(f"{growth:+d}")
+    raise RuleViolation("limits.weight-accounting", [f"used weight +{weight} in at least one of {SHARED_TRIES} "
+                                                     "back-to-back pairs of GET /fapi/v1/depth limit=100"],
+                        f"growths {', '.join(seen)}")
+
+
+@pytest.mark.rule("http.429-rate-limit", "http.418-ban", "limits.retry-after")
+@pytest.mark.capability("provoke-limits", "faults")
+def test_over_the_weight_limit_429_then_418_with_retry_after(isolated_client: Client,
+                                                             mock_control: MockControl) -> None:
+    """A tiny weight limit is crossed on purpose by a client with its own governor; the fixture resets it after."""
+    mock_control.limits(weight_per_minute=TINY_WEIGHT_LIMIT, ban_seconds=2)
+    answers: list[Exchange] = []
+    while len(answers) <= TINY_WEIGHT_LIMIT + 1 and (not answers or answers[-1].response.status != 429):
+        answers.append(isolated_client.call("GET", "/fapi/v1/time", allow_limits=True))
+    continued: list[Exchange] = []
+    while len(continued) < 3 and (not continued or continued[-1].response.status != 418):
+        isolated_client.governor = Governor(share=1_000.0)  # a client that ignores the 429, as the rule describes
+        continued.append(isolated_client.call("GET", "/fapi/v1/time", allow_limits=True))
+    first_refusal_is_429(answers, TINY_WEIGHT_LIMIT)  # the MUST rules first: a SHOULD failure must not hide them
+    ban_follows(continued)
+    for refusal in (answers[-1], continued[-1]):
+        checks.verify(refusal, ["limits.retry-after"])
