@@ -56,7 +56,6 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "start_after_end": (400, -1023, "Start time is greater than end time."),
     # trading
     "filter_failure": (400, -1013, "Filter failure: {filter}."),
-    "bad_order_combination": (400, -1014, "Unsupported order combination."),
     "post_only_reject": (400, -2010, "Order would immediately match and take."),
     "unknown_order": (400, -2011, "Unknown order sent."),
     "no_such_order": (400, -2013, "Order does not exist."),

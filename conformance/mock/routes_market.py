@@ -98,8 +98,9 @@ def funding_rate(ctx: Ctx) -> Any:
     first = start - start % FUNDING_PERIOD if start is not None else stop - stop % FUNDING_PERIOD - span
     first = max(first, ONBOARD_DATE - ONBOARD_DATE % FUNDING_PERIOD + FUNDING_PERIOD)  # none before the listing
     periods = range(first, min(stop, first + span) + 1, FUNDING_PERIOD)
-    rows = [{"symbol": s.name, "fundingRate": market.funding_rate(s, p), "fundingTime": market.funding_time(s, p)}
-            for p in periods for s in chosen]
+    rows: list[dict[str, Any]] = [
+        {"symbol": s.name, "fundingRate": market.funding_rate(s, p), "fundingTime": market.funding_time(s, p)}
+        for p in periods for s in chosen]
     rows = [r for r in rows if (start is None or r["fundingTime"] >= start) and r["fundingTime"] <= stop]
     return rows[:limit] if start is not None else rows[-limit:]
 

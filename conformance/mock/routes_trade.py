@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from .book import Order
@@ -17,8 +18,8 @@ CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order i
 
 def _place(ctx: Ctx, p: Params) -> Order:
     name = p.values.get("symbol", "")
-    mark = ctx.state.market.mark(SYMBOLS[name], ctx.now_ms) if name in SYMBOLS else None
-    req = parse_order(p, mark or 0)  # an unknown symbol is rejected before the mark is used
+    mark = ctx.state.market.mark(SYMBOLS[name], ctx.now_ms) if name in SYMBOLS else Decimal(0)
+    req = parse_order(p, mark)  # an unknown symbol is rejected before the mark is used
     return ctx.state.engine.place(req, ctx.now_ms)
 
 
