@@ -139,11 +139,19 @@ def open_orders(ctx: Ctx) -> Any:
     return [o.view() for o in sorted(orders, key=lambda o: (o.time, o.order_id))]
 
 
+def _order_id(p: Params) -> int | None:
+    """orderId is LONG or a UUID string (fapi-contract §5.C): a UUID is valid input that matches no order here."""
+    text = p.text("orderId")
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else 2**63
+
+
 def all_orders(ctx: Ctx) -> Any:
     sym = ctx.req_symbol()
     limit = ctx.limit(500, 1000)
     start, end = time_range(ctx.params)
-    from_id = ctx.params.integer("orderId", lo=0)
+    from_id = _order_id(ctx.params)
     rows = sorted((o for o in ctx.state.ledger.orders.values() if o.symbol == sym.name
                    and (from_id is None or o.order_id >= from_id)), key=lambda o: (o.time, o.order_id))
     if from_id is not None and start is None:
@@ -155,7 +163,7 @@ def user_trades(ctx: Ctx) -> Any:
     sym = ctx.req_symbol()
     limit = ctx.limit(500, 1000)
     start, end = time_range(ctx.params)
-    order_id, from_id = ctx.params.integer("orderId", lo=0), ctx.params.integer("fromId", lo=0)
+    order_id, from_id = _order_id(ctx.params), ctx.params.integer("fromId", lo=0)
     rows = [f for f in ctx.state.ledger.fills if f.symbol == sym.name and (order_id is None or f.order_id == order_id)
             and (from_id is None or f.trade_id >= from_id)]
     first = 0 if from_id is not None and start is None else start

@@ -211,3 +211,12 @@ def test_reset_restores_the_seeded_account(api: Api) -> None:
     api.control("reset", {})
     assert api.call("GET", "/fapi/v2/balance").json() == before
     assert api.control("state")["orders_created"] == 0
+
+
+@pytest.mark.parametrize("path", ["/fapi/v1/allOrders", "/fapi/v1/userTrades", "/fapi/v1/order"])
+def test_a_uuid_order_id_is_valid_input_that_matches_nothing(api: Api, path: str) -> None:
+    response = api.call("GET", path, {"symbol": "BTCUSDT", "orderId": "3fa42833-9508-4061-8d80-b68563dcd521"})
+    if path == "/fapi/v1/order":
+        assert error(response)[1] == -2013
+    else:
+        assert response.status_code == 200 and response.json() == []
