@@ -84,9 +84,9 @@ def _timed(status: int, used: int | None = None, retry: str | None = None) -> Ex
 
 def test_first_refusal_must_be_429_once_the_limit_is_crossed() -> None:
     first_refusal_is_429([_timed(200), _timed(200), _timed(429)], limit=2)
-    with pytest.raises(RuleViolation, match="http.429-rate-limit"):
+    with pytest.raises(RuleViolation, match=r"http\.429-rate-limit"):
         first_refusal_is_429([_timed(200), _timed(200), _timed(503)], limit=2)
-    with pytest.raises(RuleViolation, match="http.429-rate-limit"):
+    with pytest.raises(RuleViolation, match=r"http\.429-rate-limit"):
         first_refusal_is_429([_timed(200), _timed(429)], limit=2)  # refused while still within the limit
     with pytest.raises(HarnessError):
         first_refusal_is_429([_timed(200)], limit=2)
@@ -94,9 +94,9 @@ def test_first_refusal_must_be_429_once_the_limit_is_crossed() -> None:
 
 def test_continuing_after_a_429_must_end_in_418() -> None:
     ban_follows([_timed(429), _timed(418)])
-    with pytest.raises(RuleViolation, match="http.418-ban"):
+    with pytest.raises(RuleViolation, match=r"http\.418-ban"):
         ban_follows([_timed(429), _timed(429), _timed(429)])
-    with pytest.raises(RuleViolation, match="http.418-ban"):
+    with pytest.raises(RuleViolation, match=r"http\.418-ban"):
         ban_follows([_timed(200)])
 
 
