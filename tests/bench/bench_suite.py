@@ -1,0 +1,85 @@
+"""Whole runs: the full conformance run against the bundled mock, and the testnet profile's weight against a mock."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_common import PYTHON, control, median, mock_process, timed
+
+DOCUMENTED_WEIGHT_PER_MINUTE = 2400  # exchangeInfo.rateLimits REQUEST_WEIGHT (fapi-contract §3.1)
+POLL_SECONDS = 0.25
+
+
+def _pytest(*args: str, reports: Path) -> list[str]:
+    return [PYTHON, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider", "--no-header",
+            f"--conformance-reports={reports}", *args]
+
+
+def full_run(repeats: int, examples: int | None = None) -> dict[str, Any]:
+    """Median wall time of `pytest conformance` with the bundled mock started in-process, as users run it."""
+    extra = (f"--conformance-examples={examples}",) if examples else ()
+    runs, stats = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            runs.append(timed(_pytest(*extra, reports=Path(tmp))))
+            stats.append(_governor(Path(tmp)))
+    last = stats[-1] or {}
+    return {"seconds": median([r.seconds for r in runs]), "runs": [round(r.seconds, 3) for r in runs],
+            "exit_codes": [r.returncode for r in runs], "last_line": runs[-1].tail,
+            "requests": last.get("requests"), "paced_seconds": last.get("paced_seconds"),
+            "paced_waits": last.get("paced_waits"), "goal_seconds": 60}
+
+
+def _governor(reports: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((reports / "safety.json").read_text()).get("governor")
+    except (OSError, ValueError):
+        return None
+
+
+class _PeakWatcher(threading.Thread):
+    """Polls the mock's own used-weight figure: an account of the run's weight that the governor did not write."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.peak, self.done = url, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(POLL_SECONDS):
+            try:
+                self.peak = max(self.peak, int(control(self.url, "state")["used_weight_1m"]))
+            except OSError:
+                continue
+
+
+def testnet_profile(repeats: int) -> dict[str, Any]:
+    """Requests, total weight and peak weight per minute of the testnet profile against a mock (documented limits)."""
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp, mock_process() as url:
+        for _ in range(repeats):
+            control(url, "reset", post=True)
+            watcher = _PeakWatcher(url)
+            watcher.start()
+            run = timed(_pytest(f"--conformance-target={url}", "--conformance-profile=testnet", reports=Path(tmp)))
+            time.sleep(POLL_SECONDS)
+            watcher.done.set()
+            watcher.join()
+            gov = _governor(Path(tmp)) or {}
+            server_requests = int(control(url, "state")["requests"])
+            samples.append((run, gov, watcher.peak, server_requests))
+    run, gov, peak, server_requests = samples[-1]
+    peak_local = median([float(g.get("peak_weight_1m", 0)) for _, g, _, _ in samples])
+    peak_server = median([float(p) for _, _, p, _ in samples])
+    peak = max(peak_local, peak_server)
+    return {"seconds": median([s[0].seconds for s in samples]), "exit_codes": [s[0].returncode for s in samples],
+            "last_line": run.tail, "requests": gov.get("requests"), "requests_seen_by_mock": server_requests,
+            "total_weight": gov.get("total_weight"), "peak_weight_1m_governor": peak_local,
+            "peak_weight_1m_mock": peak_server, "documented_limit_1m": DOCUMENTED_WEIGHT_PER_MINUTE,
+            "peak_share": round(peak / DOCUMENTED_WEIGHT_PER_MINUTE, 3),
+            "http_429": sum(int(g.get("http_429", 0)) for _, g, _, _ in samples),
+            "http_418": sum(int(g.get("http_418", 0)) for _, g, _, _ in samples), "goal_share": 0.5}

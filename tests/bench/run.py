@@ -1,0 +1,122 @@
+"""`python tests/bench/run.py [--repeats N] [--quick]`: side-by-side figures in reports/bench.json and a table.
+
+Figures are medians over repeated subprocess runs (time.perf_counter); nothing here asserts a time. Every load is
+bounded in count and time and goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+# The bench modules sit beside this script, not in a package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_mock
+import bench_scaling
+import bench_schema
+import bench_suite
+from bench_common import ROOT, machine
+
+SECTIONS = ("full", "schema", "testnet", "scaling", "mock")
+FULL = {"compare_examples": 10, "examples": (10, 50, 100), "latencies": (0, 50, 150), "latency_examples": 10,
+        "load_total": 40_000, "load_seconds": 10.0}
+QUICK = {"compare_examples": 5, "examples": (2, 5, 10), "latencies": (0, 50), "latency_examples": 5,
+         "load_total": 5_000, "load_seconds": 3.0}
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python tests/bench/run.py", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    parser.add_argument("--quick", action="store_true", help="CI smoke: one run each, fewer examples, short load")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    return parser.parse_args(argv)
+
+
+def measure(sections: list[str], repeats: int, plan: dict[str, Any]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name in sections:
+        print(f"bench: {name} ...", flush=True)
+        if name == "full":
+            results["full_run"] = bench_suite.full_run(repeats)
+        elif name == "schema":
+            results["schema_vs_st"] = bench_schema.compare(repeats, plan["compare_examples"])
+        elif name == "testnet":
+            results["testnet_profile"] = bench_suite.testnet_profile(repeats)
+        elif name == "scaling":
+            results["scaling_examples"] = bench_scaling.by_examples(repeats, plan["examples"])
+            results["scaling_latency"] = bench_scaling.by_latency(repeats, plan["latencies"],
+                                                                  plan["latency_examples"])
+        elif name == "mock":
+            results["mock_throughput"] = bench_mock.mock_throughput(total=plan["load_total"],
+                                                                    seconds=plan["load_seconds"])
+    return results
+
+
+def _goal(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    out = []
+    if "full_run" in r:
+        f = r["full_run"]
+        out.append(("1. full conformance run (bundled mock)", f"{f['seconds']:.1f} s ({f['requests']} requests, "
+                    f"{f['paced_seconds']} s paced)", "<= 60 s", _goal(f["seconds"] <= 60)))
+    if "schema_vs_st" in r:
+        s = r["schema_vs_st"]
+        out.append((f"2. schema module vs st run ({len(s['operations'])} public ops, {s['examples']} examples)",
+                    f"{s['suite']['seconds']:.1f} s / {s['st']['seconds']:.1f} s = {s['ratio']:.2f} "
+                    f"({s['suite']['requests']} / {s['st']['requests']} requests)", "<= 1.2", _goal(s["ratio"] <= 1.2)))
+    if "testnet_profile" in r:
+        t = r["testnet_profile"]
+        out.append(("3. testnet profile (against the mock)", f"{t['requests']} requests, weight {t['total_weight']}, "
+                    f"peak {t['peak_share']:.0%} of {t['documented_limit_1m']}/min, 429s: {t['http_429']}",
+                    "<= 50 %, no 429", _goal(t["peak_share"] <= 0.5 and t["http_429"] == 0)))
+    for row in r.get("scaling_examples", []):
+        out.append((f"4. schema module, {row['examples']} examples/op (all cases sent)",
+                    f"{row['seconds']:.1f} s, {row['requests']} requests, {row['ms_per_request']} ms/request",
+                    "linear in examples", f"{row['off_line_pct']:+.1f} % off a line"))
+    for row in r.get("scaling_latency", []):
+        out.append((f"4. schema module, +{row['latency_ms']} ms mock latency",
+                    f"{row['seconds']:.1f} s, {row['requests']} requests", "latency hidden",
+                    f"{row['latency_exposed']} exposed" if row["latency_exposed"] is not None else "baseline"))
+    if "mock_throughput" in r:
+        m = r["mock_throughput"]
+        out.append((f"5. mock throughput ({m['endpoint']}, {m['connections']} connections)",
+                    f"{m['rps']:.0f} req/s ({m['requests']} requests, {m['non_2xx']} non-2XX)", ">= 2000 req/s",
+                    _goal(m["rps"] >= 2000 and m["non_2xx"] == 0)))
+    return out
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = [("measure", "median", "goal", "verdict"), *rows(r)]
+    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    fmt = " | ".join(f"{{:<{w}}}" for w in widths)
+    text = [fmt.format(*lines[0]), "-+-".join("-" * w for w in widths)]
+    return "\n".join(text + [fmt.format(*line) for line in lines[1:]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    repeats = 1 if args.quick else max(1, args.repeats)
+    plan = QUICK if args.quick else FULL
+    sections = [s for s in args.only.split(",") if s in SECTIONS]
+    results = measure(sections, repeats, plan)
+    report = {"machine": machine(), "repeats": repeats, "quick": args.quick, "plan": plan, "results": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    m = report["machine"]
+    print(f"\nmachine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, {m['date']}; "
+          f"medians of {repeats} run(s)\n")
+    print(table(results))
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
