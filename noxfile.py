@@ -27,7 +27,7 @@ def _bootstrap() -> None:
         pass
     else:
         return
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this file may be started by any python3
         sys.exit(f"fapi-conformance needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if os.environ.get(_BOOTSTRAPPED):
         sys.exit(f"fapi-conformance: nox is still not importable from {BOOTSTRAP}: delete it and run again")
@@ -143,9 +143,9 @@ def report(session: nox.Session) -> None:
     node, env = _allure(session)
     session.run(node, str(ALLURE_CLI), "generate", str(ALLURE_RESULTS), "--config", str(ROOT / "allurerc.mjs"),
                 "--output", str(ALLURE_REPORT), env=env, external=True)
-    session.log(f"report: {ALLURE_REPORT / 'awesome' / 'index.html'} (serve it: nox -s report -- then "
-                f"python3 -m http.server -d {ALLURE_REPORT.relative_to(ROOT)}); single file: "
-                f"{ALLURE_REPORT / 'awesome-single-file' / 'index.html'}; verdicts: {REPORTS / 'rules.json'}")
+    session.log(f"report: open {(ALLURE_REPORT / 'awesome-single-file' / 'index.html').relative_to(ROOT)} (one file); "
+                f"the multi-file report needs HTTP: python3 -m http.server -d {ALLURE_REPORT.relative_to(ROOT)}/awesome"
+                f" -b 127.0.0.1; rule verdicts: {(REPORTS / 'rules.json').relative_to(ROOT)}")
 
 
 @nox.session
@@ -170,6 +170,7 @@ def bench(session: nox.Session) -> None:
     `-- --repeats N` (default 3, medians), `-- --quick` (one short run each, for CI smoke)."""
     session.install("-e", ".")
     session.run("python", "tests/bench/run.py", *(session.posargs or ["--repeats", "3"]))
+
 
 if __name__ == "__main__":
     nox.main()

@@ -1,0 +1,207 @@
+"""The Allure 3 report: built from a real slice of the suite, rendered in headless Chromium, categories and history."""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+# Without the background-networking flags Chromium tries to reach Google's hosts; this machine has no network.
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=20000")
+
+OUTCOMES = '''
+import pytest
+from conformance.checks import RuleViolation
+from conformance.errors import TargetUnavailable
+
+@pytest.mark.rule("general.json-responses")
+def test_contract_violation():
+    raise RuleViolation("general.json-responses", ["application/json"], "text/html")
+
+@pytest.mark.rule("general.json-responses")
+def test_target_unavailable():
+    raise TargetUnavailable("rate-limited: HTTP 429 on a request outside the rule under test")
+
+@pytest.mark.rule("general.json-responses")
+def test_harness_error():
+    raise KeyError("a bug in the harness")
+
+@pytest.mark.rule("{should}")
+def test_should_rule_failing_without_strict():
+    raise RuleViolation("{should}", ["something"], "something else")
+
+@pytest.mark.rule("general.json-responses")
+def test_passing():
+    pass
+'''
+
+
+def _allure_cli() -> tuple[str, Path]:
+    cli = Path(os.environ.get("FAPI_ALLURE_CLI", ROOT / "node_modules" / "allure" / "cli.js"))
+    node = os.environ.get("FAPI_ALLURE_NODE") or shutil.which("node")
+    if not cli.exists() or not node:
+        pytest.skip("the Allure 3 CLI is installed by `python3 noxfile.py -s selftest` (npm ci); run the tests there")
+    return node, cli
+
+
+def _browser() -> str:
+    found = next((path for name in BROWSERS if (path := shutil.which(name))), None)
+    if found is None:
+        pytest.skip("no headless Chromium here: `python3 noxfile.py -s selftest` installs Debian's chromium as root")
+    return found
+
+
+def _run_suite(tmp: Path, *args: str) -> Path:
+    results = tmp / "allure-results"
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--alluredir", str(results),
+           "--conformance-reports", str(tmp / "reports"), *args]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert any(results.glob("*-result.json")), f"no Allure results from {' '.join(cmd)}"
+    return results
+
+
+def _generate(results: Path, work: Path) -> Path:
+    """Allure with the project's own allurerc.mjs, run in `work` so that output and history land there."""
+    node, cli = _allure_cli()
+    shutil.copy(ROOT / "allurerc.mjs", work / "allurerc.mjs")
+    done = subprocess.run([node, str(cli), "generate", str(results), "--config", "allurerc.mjs"], cwd=work,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return work / "reports" / "allure-report"
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _render(url: str, profile: Path) -> str:
+    """The page's DOM after its scripts ran, as a real headless browser shows it."""
+    done = subprocess.run([_browser(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return _visible_text(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def suite_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A report of a real slice of the suite (general rules against the bundled mock): (report dir, rules.json)."""
+    _allure_cli()
+    tmp = tmp_path_factory.mktemp("suite")
+    results = _run_suite(tmp, "conformance/test_general.py", "-k", "json")
+    return _generate(results, tmp), tmp / "reports" / "rules.json"
+
+
+@pytest.fixture
+def served(suite_report: tuple[Path, Path]) -> Iterator[str]:
+    """The multi-file report needs HTTP (browsers block fetch() from file://): serve it on loopback."""
+    handler = functools.partial(_QuietHandler, directory=str(suite_report[0] / "awesome"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_single_file_report_names_every_catalogue_rule_in_a_real_browser(suite_report: tuple[Path, Path],
+                                                                         tmp_path: Path) -> None:
+    report, rules_json = suite_report
+    single = report / "awesome-single-file" / "index.html"
+    text = _render(single.as_uri(), tmp_path / "profile")
+    rule_ids = [rule["id"] for rule in json.loads(rules_json.read_text(encoding="utf-8"))["rules"]]
+    assert len(rule_ids) > 20
+    missing = [rule_id for rule_id in rule_ids if rule_id not in text]
+    assert not missing, f"rules not shown by the rendered report: {missing}"
+    assert "fapi-conformance" in text and "spec openapi.yaml sha256:" in text.replace("=", " ")
+
+
+def test_multi_file_report_renders_the_areas_and_environment_over_http(served: str, tmp_path: Path) -> None:
+    text = _render(served, tmp_path / "profile")
+    for expected in ("fapi-conformance", "general", "schema", "target", "mock", "base_url"):
+        assert expected in text, f"{expected!r} not shown by the rendered report"
+
+
+def test_each_test_carries_rule_feature_story_severity_link_quote_and_redacted_exchanges(
+        suite_report: tuple[Path, Path]) -> None:
+    data = suite_report[0] / "awesome" / "data" / "test-results"
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in data.glob("*.json")]
+    judged = [r for r in results if r.get("status") == "passed"]
+    assert judged
+    for result in judged:
+        labels = {label["name"]: label["value"] for label in result["labels"]}
+        assert {"rule", "feature", "story", "severity"} <= labels.keys(), result["name"]
+        assert labels["feature"] == labels["rule"].split(".")[0]
+        assert any(link["url"].startswith("https://") for link in result["links"])
+        quote = catalogue.default()[labels["rule"]].quote
+        shown = html.unescape(re.sub(r"<[^>]+>", "", result.get("descriptionHtml") or ""))
+        assert quote[:60] in shown.replace("\n", " "), result["name"]
+    attachments = list((suite_report[0] / "awesome" / "data" / "attachments").glob("*"))
+    assert attachments
+    texts = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in attachments)
+    assert re.search(r"^GET http://127\.0\.0\.1:\d+/fapi/v1/", texts, re.M) and "HTTP 200" in texts
+    assert "signature=<redacted>" in texts and not re.search(r"signature=[0-9a-f]{64}", texts)
+    assert "ztdx-test-secret-0123456789" not in texts and "ztdx-test-key-0123456789" not in texts
+
+
+def test_history_ids_are_distinct_for_parametrized_and_generated_tests(suite_report: tuple[Path, Path]) -> None:
+    data = suite_report[0] / "awesome" / "data" / "test-results"
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in data.glob("*.json")]
+    history_ids = [r["historyId"] for r in results]
+    assert len(results) > 10 and len(set(history_ids)) == len(history_ids)
+
+
+@pytest.fixture(scope="module")
+def outcome_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Allure results of one test per outcome, through the suite's own plugin (against the bundled mock)."""
+    _allure_cli()
+    should = next(rule.id for rule in catalogue.default().values() if rule.level == "SHOULD")
+    tmp = tmp_path_factory.mktemp("outcomes")
+    (tmp / "test_outcomes.py").write_text(OUTCOMES.replace("{should}", should), encoding="utf-8")
+    return _run_suite(tmp, "-p", "conformance.conftest", "--rootdir", str(tmp), str(tmp / "test_outcomes.py"))
+
+
+def _categories(report: Path) -> dict[str, int]:
+    tree = json.loads((report / "awesome" / "widgets" / "default" / "categories.json").read_text(encoding="utf-8"))
+    return {node["name"]: node["statistic"]["total"] for node in tree["nodes"].values() if node["type"] == "category"}
+
+
+def test_outcomes_land_in_their_own_categories(outcome_results: Path, tmp_path: Path) -> None:
+    categories = _categories(_generate(outcome_results, tmp_path))
+    assert categories.get("Contract violation") == 1, categories
+    assert categories.get("Harness error") == 1, categories
+    assert categories.get("Target unavailable") == 1, categories
+    assert categories.get("Known deviation") == 1, categories
+    assert categories.get("Rule not tested", 0) > 20, categories
+
+
+def test_history_carries_over_between_report_runs(outcome_results: Path, tmp_path: Path) -> None:
+    _generate(outcome_results, tmp_path)
+    report = _generate(outcome_results, tmp_path)
+    history = tmp_path / "reports" / "history" / "history.jsonl"
+    assert len(history.read_text(encoding="utf-8").splitlines()) == 2
+    results = [json.loads(p.read_text(encoding="utf-8"))
+               for p in (report / "awesome" / "data" / "test-results").glob("*.json")]
+    assert all(r.get("history") for r in results if r["name"].startswith("test_")), "second run shows no history"
