@@ -85,7 +85,7 @@ def _plain_order(client: Client, orders: OrderFactory, path: str, **extra: Any) 
     return client.call("POST", path, params, allow_faults=True)
 
 
-NOT_THROTTLED = {
+NOT_THROTTLED: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
     "time": ("GET", "/fapi/v1/time", {}, None),
     "depth": ("GET", "/fapi/v1/depth", {"symbol": SYMBOL, "limit": 5}, None),
     "open-orders": ("GET", "/fapi/v1/openOrders", {"symbol": SYMBOL}, "signed"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from conformance import catalogue
@@ -89,7 +90,7 @@ def documented_503_message(ex: Exchange) -> None:
         raise RuleViolation(DOCUMENTED_503, [f"msg {m!r}" for m in accepted], describe(ex))
 
 
-def _carries(rule_id: str):  # type: ignore[no-untyped-def]
+def _carries(rule_id: str) -> Callable[[Exchange], bool]:
     def applies(ex: Exchange) -> bool:
         return message_of(ex) in messages(rule_id)
 

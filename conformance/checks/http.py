@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from conformance.checks import RuleViolation, check, run
@@ -60,7 +61,7 @@ def judge(scenario: str, ex: Exchange) -> None:
         raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", f"{describe(ex)}: {problem}")
 
 
-def _status(code: int):  # type: ignore[no-untyped-def]
+def _status(code: int) -> Callable[[Exchange], bool]:
     def applies(ex: Exchange) -> bool:
         return ex.response.status == code
 
