@@ -1,0 +1,34 @@
+"""The testnet-parity check: a routed answer passes, a 404/405 for a documented endpoint fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import checks, contract
+from conformance.checks import RuleViolation
+from conformance.exchange import Exchange, Request, Response
+
+RULE = ["general.testnet-parity"]
+
+
+def _exchange(op_id: str, status: int, host: str = "127.0.0.1:8765") -> Exchange:
+    op = contract.default().operations[op_id]
+    body = b'{"code":-1102,"msg":"Mandatory parameter missing."}' if status >= 400 else b"{}"
+    return Exchange(Request(op.method, f"http://{host}{op.path}"), Response(status, {}, body), op)
+
+
+@pytest.mark.parametrize("status", [200, 400, 401])
+def test_a_routed_answer_passes(status: int) -> None:
+    checks.verify(_exchange("klines", status), RULE)
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_an_unrouted_documented_endpoint_fails(status: int) -> None:
+    with pytest.raises(RuleViolation, match=r"^\[general\.testnet-parity\]"):
+        checks.verify(_exchange("depth", status), RULE)
+
+
+def test_production_batch_orders_405_is_documented() -> None:
+    checks.verify(_exchange("newBatchOrders", 405, host="api.ztdx.io"), RULE)
+    with pytest.raises(RuleViolation):
+        checks.verify(_exchange("newBatchOrders", 405), RULE)
