@@ -100,7 +100,10 @@ def batch_orders(ctx: Ctx) -> Any:
 
 
 def _id_list(p: Params, name: str) -> list[str] | None:
+    # Binance fapi also takes the all-lowercase spelling (ccxt sends `orderidlist`): accept both.
     values = p.json_list(name, max_items=10)
+    if values is None:
+        values = p.json_list(name.lower(), max_items=10)
     if values is None:
         return None
     if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in values):

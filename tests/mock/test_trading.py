@@ -146,6 +146,16 @@ def test_batch_cancel_returns_terminal_orders_with_their_status(api: Api) -> Non
     assert error(too_many)[1] == -1130
 
 
+def test_batch_cancel_accepts_the_lowercase_list_names(api: Api) -> None:
+    # Binance fapi answers ccxt's `orderidlist` / `origclientorderidlist` (ccxt/ccxt#22890).
+    first, second = api.order().json(), api.order().json()
+    by_id = api.call("DELETE", "/fapi/v1/batchOrders",
+                     {"symbol": "BTCUSDT", "orderidlist": json.dumps([first["orderId"]])}).json()
+    by_client = api.call("DELETE", "/fapi/v1/batchOrders",
+                         {"symbol": "BTCUSDT", "origclientorderidlist": json.dumps([second["clientOrderId"]])}).json()
+    assert [by_id[0]["status"], by_client[0]["status"]] == ["CANCELED", "CANCELED"]
+
+
 def test_cancel_all_open_orders(api: Api) -> None:
     api.order(), api.order()
     answer = api.call("DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"}).json()
