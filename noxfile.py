@@ -157,7 +157,7 @@ def mock(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff and mypy over the package, tests and this file."""
+    """ruff over the package, tests and this file; mypy over the package."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", "conformance", "tests", "noxfile.py")
     session.run("mypy")
