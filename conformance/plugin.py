@@ -40,11 +40,18 @@ def _fail_line(config: pytest.Config, message: str, code: int) -> None:
     raise pytest.exit(message, returncode=code)
 
 
+@pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        config.stash[STATE] = RunState.from_config(config)
+        config.stash[STATE] = state = RunState.from_config(config)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
+    if getattr(config.option, "xmlpath", None) is None:
+        config.option.xmlpath = str(state.reports / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and config.option.allure_report_dir is None:
+        config.option.allure_report_dir = str(state.reports / "allure-results")
+        config.option.clean_alluredir = True
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
