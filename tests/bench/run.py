@@ -34,6 +34,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="CI smoke: one run each, fewer examples, short load")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    parser.add_argument("--render", action="store_true", help="measure nothing: print the table of --out again")
     return parser.parse_args(argv)
 
 
@@ -101,18 +102,32 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(text + [fmt.format(*line) for line in lines[1:]])
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """The same table as Markdown, for the README's performance section."""
+    m = report["machine"]
+    head = (f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Python {m['python']}; "
+            f"medians of {report['repeats']} run(s).\n\n| measure | median | goal | verdict |\n|---|---|---|---|\n")
+    return head + "\n".join(f"| {' | '.join(cell.replace('|', '/') for cell in row)} |"
+                             for row in rows(report["results"])) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     repeats = 1 if args.quick else max(1, args.repeats)
     plan = QUICK if args.quick else FULL
-    sections = [s for s in args.only.split(",") if s in SECTIONS]
-    results = measure(sections, repeats, plan)
-    report = {"machine": machine(), "repeats": repeats, "quick": args.quick, "plan": plan, "results": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    if args.render:
+        report = json.loads(args.out.read_text())
+    else:
+        sections = [s for s in args.only.split(",") if s in SECTIONS]
+        results = measure(sections, repeats, plan)
+        report = {"machine": machine(), "repeats": repeats, "quick": args.quick, "plan": plan, "results": results}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    results = report["results"]
+    args.out.with_suffix(".md").write_text(markdown(report))
     m = report["machine"]
     print(f"\nmachine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, {m['date']}; "
-          f"medians of {repeats} run(s)\n")
+          f"medians of {report['repeats']} run(s)\n")
     print(table(results))
     print(f"\nwritten: {args.out}")
     return 0
