@@ -134,8 +134,8 @@ class Client:
 
     def _send(self, req: _Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
-        query, hdrs = (self._sign(req.query, req.body, dict(req.headers)) if req.signed
-                       else (req.query, dict(req.headers)))
+        given: dict[str, Any] = dict(req.headers)
+        query, hdrs = self._sign(req.query, req.body, given) if req.signed else (req.query, given)
         raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
             hdrs["Content-Type"] = req.content_type or FORM

@@ -35,11 +35,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="generated examples per operation in the schema module")
 
 
-def _fail_line(config: pytest.Config, message: str, code: int) -> None:
-    sys.stderr.write(f"fapi-conformance: {message}\n")
-    raise pytest.exit(message, returncode=code)
-
-
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
 def pytest_configure(config: pytest.Config) -> None:
     try:
@@ -62,9 +57,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.stop()
         raise pytest.UsageError(str(exc)) from None
     except TargetUnavailable as exc:
+        # No test runs and no rule is judged: collection is emptied, and sessionfinish says so in one line.
         state.stop()
-        _write_results(state)
-        _fail_line(session.config, f"target unavailable: {exc.reason}", EXIT_TARGET_UNAVAILABLE)
+        state.unavailable = f"target unavailable: {exc.reason}"
 
 
 def _marked_rules(item: pytest.Item) -> list[str]:
@@ -74,6 +69,10 @@ def _marked_rules(item: pytest.Item) -> list[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
     assert state.target is not None
+    if state.unavailable:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+        return
     for item in items:
         for rule_id in _marked_rules(item):
             try:
@@ -151,5 +150,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None:
         return
+    if state.unavailable:
+        state.run_status, state.run_status_line = "target unavailable", state.unavailable
+        sys.stderr.write(f"fapi-conformance: {state.unavailable}\n")
+        session.exitstatus = EXIT_TARGET_UNAVAILABLE
     _write_results(state)
     state.stop()

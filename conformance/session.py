@@ -50,6 +50,7 @@ class RunState:
     mock_server: Any = None
     run_status: str = "available"  # set by the safety hooks: "target unavailable", "interrupted", ...
     run_status_line: str = ""
+    unavailable: str = ""  # set when the target could not be reached at start: nothing is run
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
