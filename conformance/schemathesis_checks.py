@@ -57,7 +57,8 @@ def request_of(case: Any, *, negative: bool) -> dict[str, Any]:
     """The case as `Client.call` keyword arguments; the client signs it (fresh timestamp unless mutated)."""
     kwargs = case.as_transport_kwargs(base_url="http://127.0.0.1")
     query = [(k, v) for k, v in _pairs(kwargs.get("params") or {}) if k != "signature"]
-    headers = {k: str(v) for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in DROPPED_HEADERS}
+    given = (kwargs.get("headers") or {}).items()
+    headers: dict[str, str | None] = {k: str(v) for k, v in given if k.lower() not in DROPPED_HEADERS}
     call: dict[str, Any] = {"headers": headers}
     data = kwargs.get("data")
     form = [(k, v) for k, v in _pairs(data) if k != "signature"] if isinstance(data, dict) else []

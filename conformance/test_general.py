@@ -150,7 +150,7 @@ def test_operation_values_follow_java_types(op_id: str, answers: Callable[[str],
     checks.verify(_succeeded(answers(op_id)), ["general.java-types"])
 
 
-ERROR_CALLS = {
+ERROR_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "bad-symbol": ("GET", "/fapi/v1/depth", {"symbol": "NOSUCHSYMBOL", "limit": 5}),
     "missing-parameter": ("GET", "/fapi/v1/depth", {"limit": 5}),
     "unknown-route": ("GET", "/fapi/v1/noSuchEndpoint", {}),

@@ -66,7 +66,8 @@ def _sample(cases: list[Any], op: contract.Operation, budget: int, seed: int) ->
     """A seeded sample of the cases that fits the item's weight budget (always at least one case)."""
     order = list(cases)
     random.Random(seed).shuffle(order)
-    chosen, spent = [], 0
+    chosen: list[Any] = []
+    spent = 0
     for case in order:
         weight = _weight(op, case)
         if chosen and spent + weight > budget:

@@ -55,9 +55,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@check("general.ascending-time-order", applies=lambda ex: _succeeded(ex) and bool(ex.operation.time_ordered))
+@check("general.ascending-time-order",
+       applies=lambda ex: _succeeded(ex) and ex.operation is not None and bool(ex.operation.time_ordered))
 def ascending_time_order(ex: Exchange) -> None:
-    selector = ex.operation.time_ordered  # type: ignore[union-attr]
+    selector = str(ex.operation.time_ordered if ex.operation else "")
     body = ex.response.json()
     if not isinstance(body, list):
         return  # the shape is the schema check's business

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -34,7 +36,7 @@ def response_schema(ex: Exchange) -> None:
                         f"HTTP {ex.response.status}, at {first.json_path}: {first.message[:300]}{more}")
 
 
-def _applies_to(operation_id: str):  # type: ignore[no-untyped-def]
+def _applies_to(operation_id: str) -> Callable[[Exchange], bool]:
     def applies(ex: Exchange) -> bool:
         return ex.operation_id == operation_id and ex.response.is_json
 
