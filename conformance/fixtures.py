@@ -45,9 +45,9 @@ def contract(run_state: RunState) -> Contract:
 
 
 @pytest.fixture(scope="session")
-def governor(request: pytest.FixtureRequest) -> Governor:
+def governor(run_state: RunState) -> Governor:
     """One budget for the whole run: a share of the documented per-minute limits (--conformance-budget)."""
-    return Governor(share=request.config.getoption("conformance_budget"))
+    return Governor(share=run_state.budget or 0.5)
 
 
 @pytest.fixture(scope="session")

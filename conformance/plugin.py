@@ -26,8 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow deliberate over-limit traffic (429/418) on a non-mock target")
     group.addoption("--conformance-allow-production-trading", action="store_true",
                     help="DANGER: allow trading tests on a production or unknown host (real money)")
-    group.addoption("--conformance-budget", type=float, default=0.5,
-                    help="share of the documented per-minute weight and order limits the run may use (default 0.5)")
+    group.addoption("--conformance-budget", type=float, default=None,
+                    help="share of the documented per-minute weight and order limits the run may use (default 0.5;"
+                         " the bundled mock runs with 10x the documented limits and a budget of 5.0)")
     group.addoption("--conformance-profile", choices=("full", "testnet"), default="full",
                     help="full (default) or testnet: the nightly profile — fewer generated cases, nothing provoked")
     group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")

@@ -145,7 +145,7 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
     if traded and state.target.has(targets.TRADING):
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract,
-                                                safety.governor or Governor(share=state.budget))
+                                                safety.governor or Governor(share=state.budget or 0.5))
         if hits:
             safety.cleanup["interrupts_deferred"] = len(hits)
     elif safety.ran and not state.target.has(targets.TRADING):

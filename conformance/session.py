@@ -26,6 +26,8 @@ from conformance.errors import TargetUnavailable
 from conformance.governor import Governor
 from conformance.results import Results
 
+DEFAULT_BUDGET = 0.5  # share of the documented per-minute limits a run may use
+BUNDLED_MOCK_SCALE = 10  # the bundled mock (full profile) runs with 10x the documented limits
 EXIT_TARGET_UNAVAILABLE = 75  # EX_TEMPFAIL: the target could not be reached; no rule was judged
 PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothing
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
@@ -43,7 +45,7 @@ class RunState:
     provoke_limits: bool = False
     deviations_path: Path | None = None
     profile: str = "full"
-    budget: float = 0.5
+    budget: float | None = None  # None: DEFAULT_BUDGET, or BUNDLED_MOCK_SCALE times that on the bundled mock
     target: targets.Target | None = None
     deviations: dict[str, Deviation] = field(default_factory=dict)
     results: Results | None = None
@@ -63,17 +65,22 @@ class RunState:
                     provoke_limits=bool(opt("conformance_provoke_limits")),
                     deviations_path=Path(dev) if dev else None,
                     profile=str(opt("conformance_profile", "full") or "full"),
-                    budget=float(opt("conformance_budget", 0.5) or 0.5))
+                    budget=opt("conformance_budget", None))
         state.results = Results(state.catalogue)
         return state
 
     def start(self) -> targets.Target:
         """Start the bundled mock if asked for, resolve the target, check it answers, load deviations."""
         mock_url = None
+        scale = BUNDLED_MOCK_SCALE if self.target_option == "mock" and self.profile == "full" else 1
+        if self.budget is None:
+            self.budget = DEFAULT_BUDGET * scale
         if self.target_option == "mock":
-            from conformance.mock import MockServer  # the mock is only imported when it is the target
+            from conformance.mock import MockServer, scaled_limits  # only imported when it is the target
 
-            self.mock_server = MockServer(host="127.0.0.1", port=0)
+            # Local and ours: pacing it to a live exchange's budget would only cost time. The testnet profile
+            # keeps the documented limits, so its pacing is what the testnet would see.
+            self.mock_server = MockServer(host="127.0.0.1", port=0, limits=scaled_limits(scale))
             self.mock_server.start()
             mock_url = self.mock_server.url
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
@@ -107,7 +114,7 @@ class RunState:
             if self.target.kind == "testnet" or self.profile == "testnet":
                 raise TargetUnavailable("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET for the testnet")
             return
-        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget))
+        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET))
         try:
             ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)
         finally:

@@ -2,6 +2,7 @@
 
 from .app import create_app
 from .control import VERSION as __version__
+from .limits import scaled_limits
 from .server import MockServer
 
-__all__ = ["MockServer", "__version__", "create_app"]
+__all__ = ["MockServer", "__version__", "create_app", "scaled_limits"]

@@ -7,6 +7,7 @@ import argparse
 import uvicorn
 
 from .app import create_app
+from .limits import scaled_limits
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,9 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument("--limits-scale", type=int, default=1,
+                        help="multiply the documented rate limits (2400 weight, 1200 orders per minute) by this")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
-    app = create_app(seed=args.seed, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
+    app = create_app(seed=args.seed, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
+                     limits=scaled_limits(args.limits_scale))
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
 
 

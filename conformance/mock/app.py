@@ -36,10 +36,13 @@ async def _bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(seed: int = 42, api_key: str | None = None, api_secret: str | None = None, *,
-               latency_ms: float = 0.0, jitter_ms: float = 0.0) -> Starlette:
-    """A fresh mock with its own state; `api_key`/`api_secret` None → env ZTDX_API_KEY/ZTDX_API_SECRET → defaults."""
+               latency_ms: float = 0.0, jitter_ms: float = 0.0, limits: dict[str, int] | None = None) -> Starlette:
+    """A fresh mock with its own state; `api_key`/`api_secret` None → env ZTDX_API_KEY/ZTDX_API_SECRET → defaults.
+
+    `limits` overrides the documented rate limits for the mock's whole life (reset returns to it), e.g.
+    `{"weight_per_minute": 24000}`; `POST /__mock__/limits` overrides them until the next reset."""
     key, secret = credentials(api_key, api_secret)
-    state = MockState(seed, key, secret, Latency(latency_ms, jitter_ms))
+    state = MockState(seed, key, secret, Latency(latency_ms, jitter_ms), dict(limits or {}))
     state.reset()  # picks up the initial latency
     dispatcher = Dispatcher(state)
 

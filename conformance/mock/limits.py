@@ -22,6 +22,13 @@ class LimitSettings:
         return asdict(self)
 
 
+def scaled_limits(factor: int) -> dict[str, int]:
+    """The documented rate limits times `factor` (the window and the ban stay as they are)."""
+    base = LimitSettings()
+    return {"weight_per_minute": base.weight_per_minute * factor, "orders_per_10s": base.orders_per_10s * factor,
+            "orders_per_minute": base.orders_per_minute * factor}
+
+
 class Window:
     """A fixed window aligned to the epoch (Binance's used-weight counters reset on the minute boundary)."""
 
@@ -46,13 +53,14 @@ class Window:
 class RateLimiter:
     """Fixed windows in seconds: `window_seconds` stands for the minute, and the 10 s order window is 1/6 of it."""
 
-    def __init__(self) -> None:
-        self.settings = LimitSettings()
+    def __init__(self, baseline: dict[str, int] | None = None) -> None:
+        self.baseline = dict(baseline or {})  # what reset() returns to (the documented limits by default)
+        self.settings = LimitSettings(**self.baseline)
         self.reset()
 
     def reset(self, settings: bool = True) -> None:
         if settings:
-            self.settings = LimitSettings()
+            self.settings = LimitSettings(**self.baseline)
         self.weights, self.orders_short, self.orders_long = Window(), Window(), Window()
         self.cooldown_until = 0.0
         self.banned_until = 0.0

@@ -23,6 +23,9 @@ class Ctx:
     state: MockState
 
     def symbol(self, required: bool = True) -> Symbol | None:
+        if not required and self.params.values.get("symbol", None) == "":
+            # Binance checks a sent symbol against its pattern: an empty one is not "no symbol"
+            raise ApiError("illegal_chars_param", name="symbol", legal="^[A-Z0-9-_.]{1,20}$")
         name = self.params.text("symbol", required)
         if name is None:
             return None

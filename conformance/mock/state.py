@@ -32,11 +32,12 @@ class MockState:
     api_key: str = DEFAULT_API_KEY
     api_secret: str = DEFAULT_API_SECRET
     initial_latency: Latency = field(default_factory=Latency)
+    initial_limits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.market = Market(self.seed)
         self.anchor_ms = now_ms() - now_ms() % HOUR  # the seeded history hangs off the hour the mock started
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(self.initial_limits)
         self.faults = FaultStore()
         self.reset()
 

@@ -91,3 +91,15 @@ def test_latency_delays_fapi_answers_but_not_the_control_api(api: Api) -> None:
     start = time.monotonic()
     api.get("/fapi/v1/time")
     assert time.monotonic() - start < 0.09
+
+
+def test_a_scaled_baseline_is_what_reset_returns_to() -> None:
+    from conformance.mock import MockServer, scaled_limits
+
+    with MockServer(limits=scaled_limits(10)) as server:
+        api = Api(server.url)
+        api.control("limits", {"weight_per_minute": 3})
+        assert api.control("state")["limits"]["weight_per_minute"] == 3
+        api.control("reset", {})
+        assert api.control("state")["limits"]["weight_per_minute"] == 24000
+        assert api.control("state")["limits"]["orders_per_minute"] == 12000

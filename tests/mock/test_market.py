@@ -11,7 +11,7 @@ import pytest
 
 from conformance.mock import MockServer
 
-from .conftest import Api
+from .conftest import Api, error
 
 INTERVALS = ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"]
 FIXED_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
@@ -128,3 +128,8 @@ def test_no_market_data_predates_the_listing(api: Api, path: str, params: dict, 
     month_before = listed - 31 * 86_400_000  # the first monthly candle may open before the listing day
     rows = api.get(path, symbol="BTCUSDT", **params).json()
     assert isinstance(rows, list) and all(r[field] >= month_before for r in rows)
+
+
+def test_an_empty_optional_symbol_is_refused_not_read_as_all_symbols(api: Api) -> None:
+    for path in ("/fapi/v1/ticker/price", "/fapi/v1/premiumIndex", "/fapi/v1/ticker/bookTicker"):
+        assert error(api.get(path, symbol=""))[:2] == (400, -1100)
