@@ -104,6 +104,7 @@ def from_schemathesis(response: Any, case: Any, contract: Contract) -> Exchange:
     hdrs = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
     request = httpx.Request(req.method, req.url, headers=dict(req.headers), content=body)
     resp = httpx.Response(response.status_code, headers=hdrs, content=response.content, request=request)
+    resp.elapsed = datetime.timedelta(seconds=float(getattr(response, "elapsed", 0.0) or 0.0))
     return Exchange.from_httpx(resp, contract.find(case.method, case.path))
 
 
@@ -121,9 +122,10 @@ def builtin_violations(case: Any, exchange: Exchange, *, negative: bool) -> list
     if not negative or _rejected_item_by_item(exchange):
         wanted.pop(st_checks.negative_data_rejection)
     found: list[RuleViolation] = []
+    response = to_httpx(exchange)
     for fn, rule_id in wanted.items():
         try:
-            case.validate_response(to_httpx(exchange), checks=[fn])
+            case.validate_response(response, checks=[fn])
         except FailureGroup as group:
             for failure in group.exceptions:
                 found.append(RuleViolation(rule_id, f"schemathesis check {fn.__name__} passes",

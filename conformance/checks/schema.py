@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from conformance import contract
@@ -12,7 +11,7 @@ from conformance.checks import RuleViolation, check
 from conformance.exchange import Exchange
 
 
-def _validator_for(ex: Exchange) -> tuple[Draft202012Validator | None, str]:
+def _validator_for(ex: Exchange) -> tuple[contract.Validator | None, str]:
     op = ex.operation
     assert op is not None
     if 200 <= ex.response.status < 300:

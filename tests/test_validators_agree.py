@@ -1,0 +1,66 @@
+"""The fast (jsonschema-rs) and detailed (jsonschema) validators behind every schema check give the same verdicts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import contract
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
+SPEC = contract.default()
+
+
+def _recorded() -> list[Any]:
+    if not (SHARED / "manifest.json").exists():
+        return []
+    cases = []
+    for entry in json.loads((SHARED / "manifest.json").read_text()):
+        if not entry.get("path"):
+            continue
+        op = SPEC.find(entry["method"], entry["path"].replace("/fapi/v2/positionRisk", "/fapi/v1/positionRisk"))
+        if op is not None:
+            body = json.loads((SHARED / entry["file"]).read_text())
+            cases.append(pytest.param(op.id, body, id=Path(entry["file"]).stem))
+    return cases
+
+
+def _variants(body: Any) -> list[Any]:
+    """The body, and broken copies of it: first key dropped, first string turned into a number, a list emptied."""
+    out = [body]
+    target = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
+    if isinstance(target, dict) and target:
+        dropped = copy.deepcopy(body)
+        (dropped[0] if dropped is not body and isinstance(dropped, list) else dropped).pop(next(iter(target)))
+        out.append(dropped)
+        for key, value in target.items():
+            if isinstance(value, str):
+                numbered = copy.deepcopy(body)
+                (numbered[0] if isinstance(numbered, list) else numbered)[key] = 12.5
+                out.append(numbered)
+                break
+    out += [[], {}, "text", None, [[1, 2]]]
+    return out
+
+
+@pytest.mark.skipif(not _recorded(), reason="../shared/recorded is not beside the repository")
+@pytest.mark.parametrize(("op_id", "body"), _recorded())
+def test_both_validators_agree_on_recorded_bodies_and_broken_copies(op_id: str, body: Any) -> None:
+    validator = SPEC.operations[op_id].success_validator
+    assert validator is not None and validator.fast is not None
+    for variant in _variants(body):
+        fast = validator.fast.is_valid(variant)
+        detailed = next(validator.detailed.iter_errors(variant), None) is None
+        assert fast == detailed, f"{op_id}: jsonschema-rs says {fast}, jsonschema says {detailed} for {variant!r:.200}"
+
+
+def test_both_validators_agree_on_error_bodies() -> None:
+    validator = SPEC.error_validator
+    for body, valid in [({"code": -1121, "msg": "Invalid symbol."}, True), ({"code": "-1121", "msg": "x"}, False),
+                        ({"code": -1121}, False), ({"message": "x", "code": 1}, False), ([], False)]:
+        assert validator.fast.is_valid(body) is valid
+        assert (next(validator.detailed.iter_errors(body), None) is None) is valid
