@@ -33,6 +33,11 @@ ORDER_FLOWS = {"newOrder", "cancelOrder", "modifyOrder", "openOrder", "queryOrde
 FAULT_KINDS = ("waf", "timeout", "unknown-error", "unknown-status", "service-unavailable", "internal-error",
                "throttled")
 
+FAULT_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "throttled": ("POST", "/fapi/v1/order/test",
+                  {"symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "0.01"}),
+}
+
 
 def _capabilities(op: contract.Operation) -> list[Any]:
     if op.id in ORDER_FLOWS or op.id in SETTINGS - {"startUserDataStream", "keepaliveUserDataStream",
@@ -171,8 +176,10 @@ def test_error_answer_is_json(name: str, client: Client) -> None:
 @pytest.mark.capability("faults")
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_fault_answer_is_json(kind: str, client: Client, mock_control: Any) -> None:
-    mock_control.fault(kind, method="GET", path="/fapi/v1/time")
-    exchange = client.call("GET", "/fapi/v1/time", allow_faults=True)
+    # -1008 belongs to the order endpoints only (errors.503-throttled): inject it where the doc says it happens.
+    method, path, params = FAULT_CALLS.get(kind, ("GET", "/fapi/v1/time", {}))
+    mock_control.fault(kind, method=method, path=path)
+    exchange = client.call(method, path, params, allow_faults=True)
     checks.verify(exchange, ["general.json-responses"])
 
 
