@@ -44,6 +44,12 @@ def _pointer(*parts: str) -> str:
     return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+# Operations that place, change or cancel orders or account settings.
+TRADING_OPERATIONS = frozenset({"newOrder", "cancelOrder", "modifyOrder", "newBatchOrders", "cancelBatchOrders",
+                                "testOrder", "cancelAllOpenOrders", "changeLeverage", "changePositionMode",
+                                "changeMarginType"})
+
+
 @dataclass(frozen=True, eq=False)
 class Operation:
     """One endpoint of the contract, with its weight and time metadata."""
@@ -73,6 +79,11 @@ class Operation:
     @property
     def time_ordered(self) -> str | None:
         return self.raw.get("x-time-ordered")
+
+    @property
+    def trading(self) -> bool:
+        """Places, changes or cancels orders or account settings: sent to trading targets only, even unsigned."""
+        return self.id in TRADING_OPERATIONS
 
     @property
     def counts_orders(self) -> bool:

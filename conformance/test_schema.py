@@ -16,16 +16,13 @@ from conformance.exchange import Exchange
 from conformance.governor import Governor
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
-# Operations that place, change or cancel orders or account settings: trading targets only.
-TRADING = frozenset({"newOrder", "cancelOrder", "modifyOrder", "newBatchOrders", "cancelBatchOrders", "testOrder",
-                     "cancelAllOpenOrders", "changeLeverage", "changePositionMode", "changeMarginType"})
 # Share of the run's weight budget this module may spend; every case item gets an equal slice of it.
 MODULE_SHARE = 0.5
 NEGATIVE_RULES = adapter.NEGATIVE_RULES
 
 
 def _marks(op: contract.Operation) -> list[Any]:
-    if op.id in TRADING:
+    if op.trading:
         return [pytest.mark.capability("trading")]
     return [pytest.mark.capability("signed")] if op.signed else []
 

@@ -48,6 +48,7 @@ def test_an_unknown_host_runs_read_only_checks_but_refuses_trading(tmp_path: Pat
                       "-rs"], timeout=1500)
         proxy.close()
         state = control(mock.url, "state")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr  # the proxy is faithful: the mock conforms
     assert "trading tests refused" in result.stdout
     assert "capability missing: trading" in result.stdout and " passed" in result.stdout.splitlines()[-1]
     assert not [s for s in proxy.seen if s.method in ("POST", "PUT", "DELETE") and "order" in s.path.lower()]
