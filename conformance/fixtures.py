@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from conformance import redact
 from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
@@ -19,7 +18,8 @@ from conformance.plugin import STATE
 from conformance.session import RunState
 from conformance.targets import Target
 
-MAX_ATTACHMENTS = 12
+# The exchanges a test sent, for its report (attached by conformance.reporting during the call).
+EXCHANGES = pytest.StashKey[list[Exchange]]()
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
 
 
@@ -87,10 +87,10 @@ def _allure() -> Any:
 @pytest.fixture(autouse=True)
 def _conformance_labels(request: pytest.FixtureRequest, catalogue: Catalogue, target: Target,
                         client: Client) -> Iterator[None]:
-    """Label the test in Allure (rule, area, title, severity, doc link, quote) and attach its exchanges."""
+    """Label the test in Allure (rule, area, title, severity, doc link) and record its exchanges, which
+    `conformance.reporting` attaches to the test body (the quote becomes the description there too)."""
     allure = _allure()
     rule_ids = [rid for mark in request.node.iter_markers("rule") for rid in mark.args]
-    seen: list[Exchange] = []
     if allure is not None:
         for rule_id in rule_ids:
             rule = catalogue[rule_id]
@@ -100,20 +100,13 @@ def _conformance_labels(request: pytest.FixtureRequest, catalogue: Catalogue, ta
             allure.dynamic.severity(_SEVERITY[rule.level])
             allure.dynamic.link(rule.link, name=f"{rule.id}: {rule.section}")
         if rule_ids:
-            rule = catalogue[rule_ids[0]]
-            allure.dynamic.description(f"**[{rule.id}]** ({rule.level}) {rule.title}\n\n> {rule.quote}")
-            allure.dynamic.parameter("rule", rule.id)
+            allure.dynamic.parameter("rule", rule_ids[0])
         allure.dynamic.parameter("target", target.name)
+    seen: list[Exchange] = []
+    request.node.stash[EXCHANGES] = seen
     client.listeners.append(seen.append)
     yield
     client.listeners.remove(seen.append)
-    if allure is not None:
-        for index, ex in enumerate(seen[-MAX_ATTACHMENTS:]):
-            name = f"{index + 1}. {ex.request.method} {ex.request.path} → {ex.response.status}"
-            allure.attach(redact.request_text(ex), name=f"{name} request", attachment_type=allure.attachment_type.TEXT)
-            allure.attach(redact.response_text(ex), name=f"{name} response",
-                          attachment_type=allure.attachment_type.TEXT)
-            allure.attach(redact.curl(ex), name=f"{name} curl", attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture(scope="session")

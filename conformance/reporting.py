@@ -8,6 +8,7 @@ import os
 import platform
 import time
 import uuid
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ import pytest
 
 from conformance import redact
 from conformance.catalogue import Rule
+from conformance.fixtures import EXCHANGES
 from conformance.plugin import STATE
 from conformance.session import RunState
 
 __all__ = ["pytest_conformance_reporting_call", "pytest_conformance_reporting_sessionfinish"]
 
+MAX_ATTACHMENTS = 12  # the last exchanges of a test, attached to its report
 PACKAGES = ("fapi-conformance", "pytest", "schemathesis", "httpx", "allure-pytest", "jsonschema", "starlette")
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
 # Allure 2 format (read by Allure 3 too); allurerc.mjs holds the same buckets for the Awesome report.
@@ -110,17 +113,29 @@ def write(results_dir: Path, state: RunState, config: pytest.Config) -> None:
             (results_dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
 
 
-@pytest.hookimpl(specname="pytest_runtest_call", tryfirst=True)
-def pytest_conformance_reporting_call(item: pytest.Item) -> None:
-    """The rule's quote as the test's Allure description: set during the call, since allure-pytest replaces
-    the description with the test's docstring at the end of setup."""
+@pytest.hookimpl(specname="pytest_runtest_call", hookwrapper=True, trylast=True)
+def pytest_conformance_reporting_call(item: pytest.Item) -> Iterator[None]:
+    """Inside allure-pytest's own call wrapper, so both land on the test body (not on a fixture's teardown): the
+    rule's quote as the description (allure-pytest sets the docstring at the end of setup), and the last
+    request/response exchanges of the test, secrets redacted — attached whether the test passed or failed."""
     state = item.config.stash.get(STATE, None)
     rule_ids = [rid for mark in item.iter_markers("rule") for rid in mark.args]
-    if state is None or not rule_ids or not getattr(item.config.option, "allure_report_dir", None):
+    allure_on = state is not None and bool(getattr(item.config.option, "allure_report_dir", None))
+    if state is not None and allure_on and rule_ids:
+        import allure
+
+        allure.dynamic.description("\n\n".join(_description(state.catalogue[rid]) for rid in rule_ids))
+    yield
+    if not allure_on:
         return
     import allure
 
-    allure.dynamic.description("\n\n".join(_description(state.catalogue[rid]) for rid in rule_ids))
+    seen = item.stash.get(EXCHANGES, [])
+    for index, ex in enumerate(seen[-MAX_ATTACHMENTS:]):
+        name = f"{index + 1}. {ex.request.method} {ex.request.path} → {ex.response.status}"
+        allure.attach(redact.request_text(ex), name=f"{name} request", attachment_type=allure.attachment_type.TEXT)
+        allure.attach(redact.response_text(ex), name=f"{name} response", attachment_type=allure.attachment_type.TEXT)
+        allure.attach(redact.curl(ex), name=f"{name} curl", attachment_type=allure.attachment_type.TEXT)
 
 
 def _description(rule: Rule) -> str:

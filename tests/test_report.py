@@ -166,6 +166,18 @@ def test_each_test_carries_rule_feature_story_severity_link_quote_and_redacted_e
     assert "ztdx-test-secret-0123456789" not in texts and "ztdx-test-key-0123456789" not in texts
 
 
+def test_exchanges_are_attached_to_the_test_body_not_to_a_fixture_teardown(tmp_path: Path) -> None:
+    results = _run_suite(tmp_path, "conformance/test_errors.py", "-k", "503")
+    tests = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-result.json")]
+    sent = [t for t in tests if t["status"] == "passed" and "503" in t.get("fullName", "")]
+    assert sent, [t.get("fullName") for t in tests]
+    for test in sent:
+        names = [a["name"] for a in test.get("attachments", [])]
+        assert any(n.endswith(" request") for n in names) and any(n.endswith(" response") for n in names), names
+    containers = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-container.json")]
+    assert not [a for c in containers for fixture in c.get("afters", []) for a in fixture.get("attachments", [])]
+
+
 def test_history_ids_are_distinct_for_parametrized_and_generated_tests(suite_report: tuple[Path, Path]) -> None:
     data = suite_report[0] / "awesome" / "data" / "test-results"
     results = [json.loads(p.read_text(encoding="utf-8")) for p in data.glob("*.json")]
