@@ -37,7 +37,9 @@ class MockServer:
         if self._thread is not None:
             return self
         # Binding here (not in uvicorn) makes port=0 resolve before start() returns, with no race on the number.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio disables Nagle (TCP_NODELAY) only on sockets whose proto says TCP, and a
+        # response written in two parts (headers, body) would otherwise wait ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]

@@ -7,8 +7,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,3 +54,27 @@ def test_mock_server_picks_a_free_port_and_stops_cleanly() -> None:
         raise AssertionError("the server still answers after stop()")
     except httpx.TransportError:
         pass
+
+
+def test_the_in_process_mock_disables_nagle_on_its_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A response goes out in two writes (headers, body); with Nagle on, the second waits for the client's delayed
+    ACK (~40 ms a request on loopback). Checked on the server's own end of a live connection, on asyncio's own loop
+    (uvloop, when installed, hides the problem)."""
+    import uvicorn
+
+    from conformance.mock import MockServer
+
+    config_init = uvicorn.Config.__init__
+
+    def asyncio_loop(self: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        config_init(self, *args, **{**kwargs, "loop": "asyncio"})
+
+    monkeypatch.setattr(uvicorn.Config, "__init__", asyncio_loop)
+
+    with MockServer() as server, httpx.Client(base_url=server.url) as client:
+        assert client.get("/fapi/v1/ping").status_code == 200
+        connections = list(server._server.server_state.connections)  # type: ignore[union-attr]
+        assert connections
+        for connection in connections:
+            sock = connection.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
