@@ -158,6 +158,7 @@ class Contract:
                     op = Operation(raw["operationId"], method.upper(), op_path, raw, self)
                     self.operations[op.id] = op
         self._by_key = {op.key: op for op in self.operations.values()}
+        self._resolved: dict[str, Any] = {}  # $ref -> its target in the (never modified) document
 
     def find(self, method: str, path: str) -> Operation | None:
         return self._by_key.get(f"{method.upper()} {path}")
@@ -172,9 +173,13 @@ class Contract:
 
     def deref(self, node: Any) -> Any:
         while isinstance(node, dict) and "$ref" in node:
-            target: Any = self.document
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
+            ref = node["$ref"]
+            target = self._resolved.get(ref)
+            if target is None:
+                target = self.document
+                for part in ref.lstrip("#/").split("/"):
+                    target = target[part.replace("~1", "/").replace("~0", "~")]
+                self._resolved[ref] = target
             node = target
         return node
 

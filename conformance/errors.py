@@ -29,6 +29,10 @@ class TargetUnavailable(ConformanceError):
         self.retry_after = retry_after
 
 
+# libyaml's safe loader when PyYAML was built with it (the wheels are): 8x faster on the 100 KB spec, same data.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class HarnessError(ConformanceError):
     """The suite itself is broken (a bug, or a fixture that cannot be built)."""
 
@@ -36,7 +40,7 @@ class HarnessError(ConformanceError):
 def read_yaml(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Any:
     """Parse a YAML input file; a missing or malformed file is a one-line `error`, never a traceback."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise error(f"{what} not found at {path}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

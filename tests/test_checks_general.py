@@ -93,3 +93,30 @@ def test_java_types_ignore_fields_the_schema_does_not_type() -> None:
     ex = Exchange(Request("GET", "http://127.0.0.1:1/fapi/v1/time"),
                   Response(200, {"content-type": "application/json"}, body), op)
     assert checks.run(ex, ["general.java-types"]) == []
+
+
+def _problems(op_id: str, body: Any) -> list[tuple[str, str]]:
+    from conformance.checks.general import java_type_problems
+
+    op = contract.default().operations[op_id]
+    ex = Exchange(Request(op.method, f"http://127.0.0.1:1{op.path}"),
+                  Response(200, {"content-type": "application/json"}, json.dumps(body).encode()), op)
+    return list(java_type_problems(ex))
+
+
+def test_java_types_name_every_wrong_leaf_of_a_large_array_by_its_path() -> None:
+    row = [1700000000000, "1.0", "2.0", "0.5", "1.5", "10.0", 1700000059999, "15.0", 12, "5.0", "7.5", "0"]
+    rows = [list(row) for _ in range(500)]
+    rows[7][3], rows[9][8], rows[499][0] = 1.5, "x", "1700000000000"
+    found = _problems("klines", rows)
+    assert [path for path, _ in found] == ["$[7][3]", "$[9][8]", "$[499][0]"]
+    assert "DECIMAL" in found[0][1] and "integer" in found[1][1] and "integer" in found[2][1]
+    assert _problems("klines", [row] * 500) == []
+
+
+def test_java_types_accept_a_value_one_branch_of_a_union_accepts_and_report_the_closest_branch_otherwise() -> None:
+    item = {"symbol": "BTCUSDT", "markPrice": "1.0", "indexPrice": "1.0", "lastFundingRate": "0.0001",
+            "nextFundingTime": 1700000000000, "time": 1700000000000}
+    assert _problems("premiumIndex", item) == [] and _problems("premiumIndex", [item, item]) == []
+    wrong = [item, {**item, "time": "now"}]
+    assert _problems("premiumIndex", wrong) == [("$[1].time", "'now' (str) where the schema says integer (int64)")]

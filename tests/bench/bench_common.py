@@ -77,6 +77,7 @@ class Timed:
     seconds: float
     returncode: int
     tail: str
+    failures: list[str]  # pytest's FAILED/ERROR lines: a run that exits non-zero says why in bench.json
 
 
 def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> Timed:
@@ -87,7 +88,8 @@ def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> Timed:
                           timeout=RUN_TIMEOUT, check=False)
     seconds = time.perf_counter() - start
     lines = (done.stdout + done.stderr).strip().splitlines()
-    return Timed(seconds, done.returncode, lines[-1] if lines else "")
+    failures = [line[:300] for line in lines if line.startswith(("FAILED ", "ERROR "))][:20]
+    return Timed(seconds, done.returncode, lines[-1] if lines else "", failures)
 
 
 def median(values: Sequence[float]) -> float:
