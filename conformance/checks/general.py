@@ -52,10 +52,6 @@ def _picker(selector: str) -> Callable[[Any], Any]:
     return lambda element: element[index] if isinstance(element, list) and len(element) > index else None
 
 
-def _element_value(element: Any, selector: str) -> Any:
-    return _picker(selector)(element)
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -133,9 +129,9 @@ def _schema_type(schema: dict[str, Any]) -> list[str]:
     return [kind] if isinstance(kind, str) else list(kind or [])
 
 
-def _leaf_problem(schema: dict[str, Any], value: Any, kinds: list[str] | None = None) -> str | None:
+def _leaf_problem(schema: dict[str, Any], value: Any) -> str | None:
     """What is wrong with `value` as a Java value of this typed schema, or None."""
-    kinds, fmt = _schema_type(schema) if kinds is None else kinds, schema.get("format")
+    kinds, fmt = _schema_type(schema), schema.get("format")
     if value is None:
         return None if "null" in kinds or not kinds else f"null where the schema says {'/'.join(kinds)}"
     if "enum" in schema and value not in schema["enum"]:
@@ -168,7 +164,6 @@ class TypeWalker:
 
     def __init__(self, deref: Any) -> None:
         self.deref = deref
-        self._kinds: dict[int, list[str] | None] = {}  # id(schema) -> its types when plain; the walk keeps them alive
 
     def walk(self, schema: Any, value: Any, path: str = "$") -> Iterator[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -206,14 +201,10 @@ class TypeWalker:
 
     def _child(self, schema: dict[str, Any], value: Any, parent: str, step: str, found: list[tuple[str, str]]) -> None:
         sub = self.deref(schema)
-        key = id(sub)
-        if key not in self._kinds:
-            self._kinds[key] = _schema_type(sub) if isinstance(sub, dict) and _plain(sub) else None
-        kinds = self._kinds[key]
-        if kinds is None or isinstance(value, dict | list):
+        if isinstance(value, dict | list) or not isinstance(sub, dict) or not _plain(sub):
             self._walk(sub, value, parent + step, found)
             return
-        problem = _leaf_problem(sub, value, kinds)  # a scalar under a plain schema: the whole walk, without a frame
+        problem = _leaf_problem(sub, value)  # a scalar under a plain schema: the whole walk, without a frame
         if problem:
             found.append((parent + step, problem))
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,11 @@ def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> Timed:
     lines = (done.stdout + done.stderr).strip().splitlines()
     failures = [line[:300] for line in lines if line.startswith(("FAILED ", "ERROR "))][:20]
     return Timed(seconds, done.returncode, lines[-1] if lines else "", failures)
+
+
+def failed_lines(runs: Iterable[Timed]) -> list[str]:
+    """The distinct FAILED/ERROR lines of several runs, for bench.json."""
+    return sorted({line for run in runs for line in run.failures})
 
 
 def median(values: Sequence[float]) -> float:

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_common import PYTHON, ROOT, Timed, control, median, mock_process, timed
+from bench_common import PYTHON, ROOT, Timed, control, failed_lines, median, mock_process, timed
 
 SPEC = ROOT / "fixtures" / "openapi.yaml"
 HERE = Path(__file__).resolve().parent
@@ -94,7 +94,7 @@ def compare(repeats: int, examples: int) -> dict[str, Any]:
                      "requests": median([n for _, n in samples]),
                      "runs": [round(t.seconds, 3) for t, _ in samples],
                      "exit_codes": [t.returncode for t, _ in samples], "last_line": samples[-1][0].tail,
-                     "failures": sorted({line for t, _ in samples for line in t.failures})}
+                     "failures": failed_lines(t for t, _ in samples)}
     out["ratio"] = round(out["suite"]["seconds"] / out["st"]["seconds"], 3)
     out["ratio_mode_all"] = round(out["suite"]["seconds"] / out["st_mode_all"]["seconds"], 3)
     return out

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_common import PYTHON, control, median, mock_process, timed
+from bench_common import PYTHON, control, failed_lines, median, mock_process, timed
 
 DOCUMENTED_WEIGHT_PER_MINUTE = 2400  # exchangeInfo.rateLimits REQUEST_WEIGHT (fapi-contract §3.1)
 POLL_SECONDS = 0.25
@@ -31,7 +31,7 @@ def full_run(repeats: int, examples: int | None = None) -> dict[str, Any]:
     last = stats[-1] or {}
     return {"seconds": median([r.seconds for r in runs]), "runs": [round(r.seconds, 3) for r in runs],
             "exit_codes": [r.returncode for r in runs], "last_line": runs[-1].tail,
-            "failures": sorted({line for r in runs for line in r.failures}),
+            "failures": failed_lines(runs),
             "requests": last.get("requests"), "paced_seconds": last.get("paced_seconds"),
             "paced_waits": last.get("paced_waits"), "goal_seconds": 60}
 
@@ -78,7 +78,7 @@ def testnet_profile(repeats: int) -> dict[str, Any]:
     peak_server = median([float(p) for _, _, p, _ in samples])
     peak = max(peak_local, peak_server)
     return {"seconds": median([s[0].seconds for s in samples]), "exit_codes": [s[0].returncode for s in samples],
-            "last_line": run.tail, "failures": sorted({line for s in samples for line in s[0].failures}),
+            "last_line": run.tail, "failures": failed_lines(s[0] for s in samples),
             "requests": gov.get("requests"), "requests_seen_by_mock": server_requests,
             "total_weight": gov.get("total_weight"), "peak_weight_1m_governor": peak_local,
             "peak_weight_1m_mock": peak_server, "documented_limit_1m": DOCUMENTED_WEIGHT_PER_MINUTE,
