@@ -58,10 +58,18 @@ def client(target: Target, contract: Contract, governor: Governor) -> Iterator[C
     c.close()
 
 
+def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
+    """Every exchange `client` makes is recorded for the running test's report, like the session client's."""
+    seen = request.node.stash.get(EXCHANGES, None)
+    if seen is not None:
+        client.listeners.append(seen.append)
+    return client
+
+
 @pytest.fixture
-def isolated_client(target: Target, contract: Contract) -> Iterator[Client]:
+def isolated_client(request: pytest.FixtureRequest, target: Target, contract: Contract) -> Iterator[Client]:
     """A client with its own governor, for tests that drive the target into its limits on purpose."""
-    c = Client(target, contract=contract, governor=Governor(share=1_000.0))
+    c = recorded(request, Client(target, contract=contract, governor=Governor(share=1_000.0)))
     yield c
     c.close()
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
-from conformance import outcomes, targets
-from conformance.errors import ConfigError, TargetUnavailable
+from conformance import checks, outcomes, redact, targets
+from conformance.errors import ConfigError, NotTested, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
 STATE = pytest.StashKey[RunState]()
 DECISION = pytest.StashKey[outcomes.Decision]()
+JUDGEMENT = pytest.StashKey[checks.Judgement]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,21 +92,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     reason=f"capability missing: {', '.join(missing)} (target {state.target.name})"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def,unused-ignore]
+    """What the test's checks judge is collected while it runs: a pass credits only the rules a check judged."""
+    with checks.judging() as judgement:
+        item.stash[JUDGEMENT] = judgement
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def,unused-ignore]
     report: pytest.TestReport = yield
     state = item.config.stash[STATE]
     marked = _marked_rules(item)
     exc = call.excinfo.value if call.excinfo else None
-    if report.skipped and not isinstance(exc, TargetUnavailable):
+    if report.skipped and not isinstance(exc, TargetUnavailable | NotTested):
         if call.when == "setup":
             state.results.record(item.nodeid, marked, None)  # type: ignore[union-attr]
         return report
     if call.when != "call" and report.passed:
         return report
-    decision = outcomes.decide(exc, marked, state.catalogue, strict=state.strict, deviations=state.deviations)
+    judgement = item.stash.get(JUDGEMENT, None) if call.when == "call" else None
+    decision = outcomes.decide(exc, marked, state.catalogue, strict=state.strict, deviations=state.deviations,
+                               judgement=judgement)
     if call.when != "call" and decision.kind == outcomes.FAILED:
-        decision = outcomes.Decision(outcomes.ERROR, decision.rule_id, f"[harness error] {exc}")
+        decision = outcomes.Decision(outcomes.ERROR, decision.rule_id, f"[harness error] {exc}",
+                                     rules={r: outcomes.RuleOutcome(outcomes.ERROR, f"[harness error] {exc}")
+                                            for r in marked})
     item.stash[DECISION] = decision
     state.results.record(item.nodeid, marked, decision)  # type: ignore[union-attr]
     _apply(report, decision, item)
@@ -120,7 +134,7 @@ def _apply(report: pytest.TestReport, decision: outcomes.Decision, item: pytest.
     report.outcome = decision.pytest_outcome  # type: ignore[assignment]
     if decision.is_xfail:
         report.wasxfail = decision.reason
-    elif decision.kind == outcomes.UNAVAILABLE:
+    elif decision.is_skip:
         path, lineno, _ = item.location
         report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {decision.reason}")
     else:
@@ -139,6 +153,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"conformance target: {t.name} {t.base_url} (kind {t.kind}; capabilities: "
             f"{', '.join(sorted(t.capabilities)) or 'none'}); strict={state.strict}; "
             f"seed={config.getoption('conformance_seed')}"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Before pytest's own last line: one line per failed rule, with its first Expected / Actual."""
+    state = config.stash.get(STATE, None)
+    if state is None or state.results is None or state.unavailable:
+        return
+    lines = state.results.summary_lines()
+    if lines:
+        terminalreporter.section("conformance verdicts")
+        for line in lines:
+            terminalreporter.write_line(redact.redact(line))
 
 
 def _write_results(state: RunState) -> None:

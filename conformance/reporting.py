@@ -18,7 +18,7 @@ import pytest
 from conformance import redact
 from conformance.catalogue import Rule
 from conformance.fixtures import EXCHANGES
-from conformance.plugin import STATE
+from conformance.plugin import JUDGEMENT, STATE
 from conformance.session import RunState
 
 __all__ = ["pytest_conformance_reporting_call", "pytest_conformance_reporting_sessionfinish"]
@@ -130,7 +130,9 @@ def pytest_conformance_reporting_call(item: pytest.Item) -> Iterator[None]:
         return
     import allure
 
-    seen = item.stash.get(EXCHANGES, [])
+    seen = list(item.stash.get(EXCHANGES, []))
+    judgement = item.stash.get(JUDGEMENT, None)  # answers judged but sent earlier: cached, or by another client
+    seen += [ex for ex in (judgement.exchanges if judgement else []) if not any(ex is s for s in seen)]
     for index, ex in enumerate(seen[-MAX_ATTACHMENTS:]):
         name = f"{index + 1}. {ex.request.method} {ex.request.path} → {ex.response.status}"
         allure.attach(redact.request_text(ex), name=f"{name} request", attachment_type=allure.attachment_type.TEXT)

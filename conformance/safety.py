@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from conformance import orders, reconcile, redact, retry, targets
+from conformance import orders, outcomes, reconcile, redact, retry, targets
 from conformance.client import Client
 from conformance.governor import Governor
-from conformance.plugin import STATE
+from conformance.plugin import DECISION, STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
 __all__ = ["pytest_conformance_safety_configure",
@@ -90,12 +90,11 @@ def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInf
         governor = getattr(item, "funcargs", {}).get("governor")
         if safety.governor is None and isinstance(governor, Governor):
             safety.governor = governor
-        verdict = dict(report.user_properties).get("verdict")
-        if call.when == "call" or verdict:
+        decision = item.stash.get(DECISION, None)
+        if call.when == "call" or decision is not None:
             safety.ran.add(item.nodeid)
-        if verdict == "unavailable" and isinstance(report.longrepr, tuple):
-            reason = str(report.longrepr[2]).removeprefix("Skipped: ").removeprefix("unavailable: ")
-            safety.unavailable.setdefault(item.nodeid, reason)
+        if decision is not None and decision.kind == outcomes.UNAVAILABLE:
+            safety.unavailable.setdefault(item.nodeid, decision.reason.removeprefix("unavailable: "))
     return report
 
 
@@ -146,6 +145,7 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract,
                                                 safety.governor or Governor(share=state.budget or 0.5))
+
         if hits:
             safety.cleanup["interrupts_deferred"] = len(hits)
     elif safety.ran and not state.target.has(targets.TRADING):
