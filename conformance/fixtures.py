@@ -51,9 +51,10 @@ def governor(run_state: RunState) -> Governor:
 
 
 @pytest.fixture(scope="session")
-def client(target: Target, contract: Contract, governor: Governor) -> Iterator[Client]:
+def client(run_state: RunState, target: Target, contract: Contract, governor: Governor) -> Iterator[Client]:
     """The session's signed client; every exchange it makes is attached to the running test."""
     c = Client(target, contract=contract, governor=governor)
+    c.listeners.append(run_state.observe)
     yield c
     c.close()
 
@@ -63,6 +64,7 @@ def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
     seen = request.node.stash.get(EXCHANGES, None)
     if seen is not None:
         client.listeners.append(seen.append)
+    client.listeners.append(request.config.stash[STATE].observe)
     return client
 
 

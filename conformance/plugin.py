@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, outcomes, redact, targets
+from conformance import checks, outcomes, redact, selection, targets
 from conformance.errors import ConfigError, NotTested, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
@@ -36,6 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")
     group.addoption("--conformance-examples", type=int, default=10,
                     help="generated examples per operation in the schema module")
+    group.addoption("--conformance-rule", action="append", default=[], metavar="ID|GLOB",
+                    help="run only the tests of these rules (repeatable; e.g. 'auth.*'); the others are 'not tested'")
+    group.addoption("--conformance-operation", action="append", default=[], metavar="operationId|GLOB",
+                    help="run only the tests of these operations (repeatable; e.g. 'newOrder', '*Order*')")
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
@@ -44,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[STATE] = state = RunState.from_config(config)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    selection.resolve(config, state)
     # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
     if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(state.reports / "junit.xml")
@@ -76,6 +81,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
         return
+    selection.apply(config, items, state)
+    # Passive tests judge what the whole run saw: they run last, in their modules' order.
+    items.sort(key=lambda item: item.get_closest_marker("passive") is not None)
     for item in items:
         for rule_id in _marked_rules(item):
             try:

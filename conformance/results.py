@@ -60,6 +60,7 @@ class Results:
     tests: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     failures: dict[str, dict[tuple[str, ...], Failure]] = field(default_factory=lambda: defaultdict(dict))
     reasons: dict[str, dict[str, list[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    not_selected: str = ""  # set when --conformance-rule/--conformance-operation scoped the run
 
     def record(self, nodeid: str, marked: list[str], decision: Decision | None) -> None:
         """Attribute one test's result to its rules (None: skipped before it ran, e.g. a missing capability)."""
@@ -122,9 +123,9 @@ class Results:
             entry["distinct_failures"] = len(failures)
         if verdict in ("error", "not-tested", "skipped", "xfailed") or (verdict == "failed" and not failures):
             reasons = self.reason_list(rule_id)
-            if verdict == "not-tested" and not self.tests.get(rule_id):
-                reasons = ["not tested: no test of this rule ran on this target (not collected, deselected or "
-                           "not selected)"]
+            if verdict == "not-tested" and not reasons:
+                reasons = [self.not_selected or "not tested: no test of this rule ran on this target (none collected "
+                                                "or all deselected)"]
             if reasons:
                 entry["reason"] = reasons[0]
                 entry["reasons"] = reasons

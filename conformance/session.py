@@ -11,6 +11,7 @@ Exit statuses of a conformance run (`pytest conformance ...`):
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ EXIT_TARGET_UNAVAILABLE = 75  # EX_TEMPFAIL: the target could not be reached; no
 PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothing
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
 REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
+ANSWERS_KEPT = 200  # 2XX answers kept per operation for the passive schema tests (the latest ones)
 
 
 @dataclass
@@ -53,6 +55,9 @@ class RunState:
     run_status: str = "available"  # set by the safety hooks: "target unavailable", "interrupted", ...
     run_status_line: str = ""
     unavailable: str = ""  # set when the target could not be reached at start: nothing is run
+    answers: dict[str, deque[Any]] = field(default_factory=dict)  # operationId -> 2XX exchanges seen in the run
+    selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
+    selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -127,6 +132,11 @@ class RunState:
         if code == -1021:
             raise TargetUnavailable(f"{self.target.base_url} rejects this machine's timestamps (code -1021) —"
                                     " synchronise the clock")
+
+    def observe(self, exchange: Any) -> None:
+        """A client listener: every 2XX JSON answer of a documented operation, for test_observed.py."""
+        if exchange.operation is not None and 200 <= exchange.response.status < 300 and exchange.response.is_json:
+            self.answers.setdefault(exchange.operation_id, deque(maxlen=ANSWERS_KEPT)).append(exchange)
 
     def stop(self) -> None:
         if self.mock_server is not None:

@@ -140,6 +140,7 @@ def test_ban_is_lifted_once_its_retry_after_has_passed(persistent_client: Client
 
 
 @pytest.mark.rule("errors.body-shape")
+@pytest.mark.passive
 def test_every_classified_answer_seen_in_the_run_keeps_its_meaning() -> None:
     """Passive: each 403/408/418/429/5XX seen while the http and errors modules ran, judged by every check."""
     seen = list(http.OBSERVED.exchanges)

@@ -32,6 +32,7 @@ BREAKING = {
     "wrong-signature-accepted": ("test_auth", "auth.signature-required"),
     "no-used-weight-header": ("test_limits", "limits.used-weight-header"),  # SHOULD
     "errors-as-200": ("test_http", "http.4xx-invalid-request"),
+    "order-without-symbol": ("test_general or test_observed", "schema.newOrder"),
     "server-time-string": ("test_auth or (test_general and time)", "general.java-types"),
 }
 CONFORMING = {

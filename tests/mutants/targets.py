@@ -73,6 +73,18 @@ def _errors_as_200(out: Outgoing, answer: Answer) -> Answer:
     return Answer(200, answer.headers, answer.body) if 400 <= answer.status < 500 else answer
 
 
+def _without_order_symbol(out: Outgoing, answer: Answer) -> Answer:
+    """Breaks schema.newOrder and the other order answers: order objects lose `symbol` (the spec requires it)."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, dict) and "orderId" in value and "clientOrderId" in value:
+            return {k: v for k, v in value.items() if k != "symbol"}
+        return value
+
+    return _rewrite_json(out, answer, strip) if answer.status == 200 else answer
+
+
 def _gzip(out: Outgoing, answer: Answer) -> Answer:
     """Conforming: every body gzip-compressed with Content-Encoding, as CDNs do."""
     if not answer.body:
@@ -106,6 +118,7 @@ TARGETS = {m.name: m for m in (
     Mutation("throttled-cancels", request=_throttled_cancels),
     Mutation("server-time-string", response=_server_time_string),
     Mutation("errors-as-200", response=_errors_as_200),
+    Mutation("order-without-symbol", response=_without_order_symbol),
     Mutation("gzip-bodies", response=_gzip),
     Mutation("no-retry-after", response=_no_retry_after),
     Mutation("whole-second-times", response=_rounded_times),
