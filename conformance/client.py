@@ -135,6 +135,7 @@ class Client:
                 break
             if attempt >= policy.tries or not self._may_resubmit(request, exchange, policy, attempt):
                 self._journal(request, exchange, policy.kind, attempt, 0.0, "gave up")
+                self.governor.note_gave_up(f"HTTP {exchange.response.status} {policy.kind} on {method} {path}")
                 raise TargetUnavailable(f"unavailable: HTTP {exchange.response.status} {policy.kind} on "
                                         f"{method} {path} after {attempt} tries")
             delay = policy.delays[attempt - 1]
@@ -143,6 +144,7 @@ class Client:
                 self.governor.reduce_concurrency()
             self.sleep(delay)
             attempt += 1
+        self.governor.note_answered()
         self._raise_if_unavailable(exchange, allow_limits=allow_limits, allow_faults=allow_faults)
         if not allow_missing:
             raise_if_not_implemented(exchange)

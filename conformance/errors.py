@@ -49,6 +49,9 @@ class NotTested(ConformanceError):
     def line(self) -> str:
         return f"not tested: {self.reason}" + (f" (judged by {self.rule_id})" if self.rule_id else "")
 
+    def __str__(self) -> str:  # what pytest and Allure show: the "not tested:" line, for its report category
+        return self.line()
+
 
 class OperationNotImplemented(NotTested):
     """A documented operation answered 404/405 to a well-formed request: its other tests cannot judge anything."""

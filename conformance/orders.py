@@ -199,8 +199,8 @@ class _Budget:
             try:
                 answer = send()
             except TargetUnavailable as exc:
-                if self.governor.blocked_until <= self.governor.clock():
-                    raise
+                if not self.governor.rate_limited:
+                    raise  # down, or refusing: one try is the answer
                 reason = exc.reason  # blocked by a 429/418 meanwhile: wait it out on the next try
                 continue
             if getattr(getattr(answer, "response", None), "status", 200) not in (418, 429):
@@ -217,6 +217,7 @@ def cleanup_run(target: Target, contract: Contract, governor: Governor,
     result: dict[str, Any] = {"run_prefix": RUN_PREFIX, "cancelled": 0, "positions_closed": [],
                               "open_orders_left": None, "not_cancelled": {}}
     budget = _Budget(governor, budget_seconds)
+    governor.clear_circuit()  # the run's own guess that the target is down; a Retry-After still holds
     client = Client(target, contract=contract, governor=governor)  # the tests' client may be closed by now
     try:
         for factory in FACTORIES:

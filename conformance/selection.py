@@ -47,7 +47,8 @@ def apply(config: pytest.Config, items: list[pytest.Item], state: Any) -> None:
     if rules is None and ops is None:
         return
     known_ops = set(state.contract.operations)
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         marked = [rid for mark in item.iter_markers("rule") for rid in mark.args]
         keep = (rules is None or bool(rules & set(marked))) and \

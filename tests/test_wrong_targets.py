@@ -22,7 +22,7 @@ from conformance.checks import parity
 # An external mock keeps the documented limits unless told otherwise: these runs raise them (as the bundled mock
 # does), so that pacing does not dominate; the budget follows.
 FAST = ["--conformance-examples=2", "--conformance-budget=5"]
-WHOLE_SUITE = ("partial-five-endpoints", "garbage-everywhere", "throttled-cancels")
+WHOLE_SUITE = ("partial-five-endpoints", "garbage-everywhere", "throttled-cancels", "503-everywhere")
 TIMEOUT = 240.0
 
 
@@ -110,6 +110,17 @@ def test_target_that_throttles_every_cancel_finishes_and_reports_what_it_left(
     line = next(x for x in result.stdout.splitlines() if x.startswith("open orders left"))
     assert "could not cancel" in line, line
     assert result.with_verdict("error") == [], result.explain()
+
+
+@pytest.mark.slow
+def test_target_that_answers_503_to_everything_but_its_clock_is_unavailable_not_broken(
+        scaled_mock: Any, run_suite: Callable[..., SuiteRun]) -> None:
+    result = _run("503-everywhere", scaled_mock, run_suite)
+    _outputs_parse(result)
+    assert result.code == 75, result.explain()
+    assert result.with_verdict("failed", "error") == [], result.explain()
+    safety = json.loads((result.junit.parent / "safety.json").read_text(encoding="utf-8"))
+    assert safety["status"] == result.rules["target"]["status"] == "target unavailable", (safety, result.rules)
 
 
 def test_every_whole_target_variant_is_run() -> None:

@@ -85,6 +85,14 @@ def _without_order_symbol(out: Outgoing, answer: Answer) -> Answer:
     return _rewrite_json(out, answer, strip) if answer.status == 200 else answer
 
 
+def _unavailable(out: Outgoing, answer: Answer) -> Answer:
+    """A target that is down behind a live front: every fapi answer but the clock is the documented 503."""
+    if out.path == "/fapi/v1/time":
+        return answer
+    return Answer(503, {"content-type": "application/json"},
+                  json.dumps({"code": -1001, "msg": "Service Unavailable."}).encode())
+
+
 def _gzip(out: Outgoing, answer: Answer) -> Answer:
     """Conforming: every body gzip-compressed with Content-Encoding, as CDNs do."""
     if not answer.body:
@@ -116,6 +124,7 @@ TARGETS = {m.name: m for m in (
     Mutation("partial-five-endpoints", request=_partial),
     Mutation("garbage-everywhere", response=_garbage),
     Mutation("throttled-cancels", request=_throttled_cancels),
+    Mutation("503-everywhere", response=_unavailable),
     Mutation("server-time-string", response=_server_time_string),
     Mutation("errors-as-200", response=_errors_as_200),
     Mutation("order-without-symbol", response=_without_order_symbol),
