@@ -123,9 +123,8 @@ def _test_decision(rules: dict[str, RuleOutcome], failed: dict[str, RuleViolatio
         if other is not None:
             return Decision(other.kind, None, other.reason, None, rules)
         return Decision(PASSED, None)
-    rank = {kind: i for i, kind in enumerate(_WORST)}
-    order = [*failed, *marked, *rules]
-    worst = min(dict.fromkeys(order), key=lambda rid: (rank[rules[rid].kind], order.index(rid)) if rid in rules
-                else (len(rank), 0))
+    # Worst kind first; among equals, the raised violation, then the test's own rules in marker order.
+    order = list(dict.fromkeys([*failed, *marked, *rules]))
+    worst = min(order, key=lambda rid: (_WORST.index(rules[rid].kind), order.index(rid)))
     outcome = rules[worst]
     return Decision(outcome.kind, worst, outcome.reason, outcome.violation, rules)

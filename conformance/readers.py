@@ -1,5 +1,8 @@
-"""What fixtures read from the target, validated: a bad value leaves the tests that need it "not tested",
-naming the rule that judges the bad value itself (that rule's own test fails it, once)."""
+"""What fixtures read from the target, validated: an unusable value leaves the tests that need it "not tested",
+naming the rule that judges the bad value itself (that rule's own test fails it, once).
+
+Reads are tolerant where the value is unambiguous (a clock or an orderId as a digit string, a price as a JSON
+number): the wrong JSON type is general.java-types' failure, and the tests that only need the value still run."""
 
 from __future__ import annotations
 
@@ -42,10 +45,21 @@ def field(ex: Exchange, obj: dict[str, Any], name: str, kind: type | tuple[type,
     return value
 
 
+def integer(ex: Exchange, obj: dict[str, Any], name: str, what: str) -> int:
+    """An integer field; a digit string is read as the integer it spells."""
+    value = field(ex, obj, name, (int, str), what)
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise NotTested(f"precondition: {what} — {_where(ex)} {name} is {value!r}, not an integer",
+                            rule_id="general.java-types")
+        return int(value)
+    return int(value)
+
+
 def server_time(ex: Exchange) -> int:
     """serverTime of GET /fapi/v1/time, an integer of milliseconds."""
     what = "the server's clock is needed to sign with a valid timestamp"
-    value = field(ex, body(ex, dict, what), "serverTime", int, what)
+    value = integer(ex, body(ex, dict, what), "serverTime", what)
     if value < 1_000_000_000_000:
         raise NotTested(f"precondition: {what} — serverTime {value} is not in milliseconds",
                         rule_id="general.millisecond-timestamps")
@@ -53,8 +67,8 @@ def server_time(ex: Exchange) -> int:
 
 
 def decimal(ex: Exchange, obj: dict[str, Any], name: str, what: str) -> Decimal:
-    """A DECIMAL field (a JSON string that parses as a positive number)."""
-    text = field(ex, obj, name, str, what)
+    """A DECIMAL field (a JSON string — or, read tolerantly, a number — that parses as a positive number)."""
+    text = str(field(ex, obj, name, (str, int, float), what))
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -91,4 +105,4 @@ def accepted(ex: Exchange, what: str, rule_id: str | None = None) -> Exchange:
 def order_id(ex: Exchange, what: str = "a resting order is needed") -> int:
     """The orderId of an accepted order."""
     accepted(ex, what)
-    return int(field(ex, body(ex, dict, what), "orderId", int, what))
+    return integer(ex, body(ex, dict, what), "orderId", what)

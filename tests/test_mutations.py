@@ -39,6 +39,7 @@ CONFORMING = {
     "keys-reordered": "test_general or test_errors or test_http or test_auth or test_parameters",
     "extra-unknown-fields": "test_general or test_errors or test_http or test_auth or test_parameters",
     "gzip-bodies": "test_general or test_errors or test_auth or test_limits",
+    "wrong-types-read": "test_parameters or test_auth or test_limits",
     "no-retry-after": "test_http or test_limits",
     "whole-second-times": "test_general or test_auth",
 }
@@ -74,14 +75,23 @@ def test_conforming_variation_fails_nothing(mutant: str, fresh_mock: Any, run_su
 
 
 def test_every_mutation_has_an_expectation() -> None:
-    assert set(ALL) == set(BREAKING) | set(CONFORMING) | set(WHOLE_SUITE)
+    assert set(ALL) == set(BREAKING) | set(CONFORMING) | set(WHOLE_SUITE) | {"unusable-mark-price"}
 
 
 @pytest.mark.slow
-def test_server_time_as_a_string_fails_java_types_once_and_leaves_signed_tests_not_tested(
+def test_server_time_as_a_string_fails_java_types_once_and_the_signed_tests_still_run(
         fresh_mock: Any, run_suite: Callable[..., SuiteRun]) -> None:
     result = _run("server-time-string", BREAKING["server-time-string"][0], fresh_mock, run_suite)
     assert result.with_verdict("failed") == ["general.java-types"], result.explain()
     assert result.with_verdict("error") == [], result.explain()
-    signature = next(r for r in result.rules["rules"] if r["id"] == "auth.signature-required")
-    assert signature["verdict"] == "not-tested" and "judged by general.java-types" in signature["reason"], signature
+    assert "auth.signature-required" in result.with_verdict("passed"), result.explain()
+
+
+@pytest.mark.slow
+def test_unusable_fields_fixtures_read_leave_their_tests_not_tested_naming_the_rule(
+        fresh_mock: Any, run_suite: Callable[..., SuiteRun]) -> None:
+    result = _run("unusable-mark-price", "test_errors or test_limits", fresh_mock, run_suite)
+    assert result.with_verdict("failed", "error") == [], result.explain()
+    exemption = next(r for r in result.rules["rules"] if r["id"] == "errors.503-throttle-exemption")
+    assert exemption["verdict"] == "not-tested", exemption
+    assert "markPrice" in exemption["reason"] and "judged by general.java-types" in exemption["reason"], exemption

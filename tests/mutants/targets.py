@@ -93,6 +93,33 @@ def _unavailable(out: Outgoing, answer: Answer) -> Answer:
                   json.dumps({"code": -1001, "msg": "Service Unavailable."}).encode())
 
 
+def _wrong_types_read(out: Outgoing, answer: Answer) -> Answer:
+    """Wrong JSON types in fields the fixtures read, still unambiguous (filters and mark price as numbers, orderId as
+    a digit string): the run reads them tolerantly; only general.java-types / schema.* (not in its slice) may fail."""
+    def change(body: Any) -> Any:
+        if out.path == "/fapi/v1/exchangeInfo" and isinstance(body, dict):
+            for symbol in body.get("symbols", []):
+                symbol["filters"] = [{k: (float(v) if k in ("tickSize", "stepSize", "notional") else v)
+                                      for k, v in f.items()} for f in symbol.get("filters", [])]
+        if out.path == "/fapi/v1/premiumIndex" and isinstance(body, dict) and "markPrice" in body:
+            body["markPrice"] = float(body["markPrice"])
+        if out.path == "/fapi/v1/order" and isinstance(body, dict) and "orderId" in body:
+            body["orderId"] = str(body["orderId"])
+        return body
+
+    return _rewrite_json(out, answer, change)
+
+
+def _unusable_mark_price(out: Outgoing, answer: Answer) -> Answer:
+    """A mark price nothing can read ("n/a"): the order tests cannot build a safe price, so they are not tested."""
+    def change(body: Any) -> Any:
+        if out.path == "/fapi/v1/premiumIndex" and isinstance(body, dict) and "markPrice" in body:
+            return {**body, "markPrice": "n/a"}
+        return body
+
+    return _rewrite_json(out, answer, change)
+
+
 def _gzip(out: Outgoing, answer: Answer) -> Answer:
     """Conforming: every body gzip-compressed with Content-Encoding, as CDNs do."""
     if not answer.body:
@@ -125,6 +152,8 @@ TARGETS = {m.name: m for m in (
     Mutation("garbage-everywhere", response=_garbage),
     Mutation("throttled-cancels", request=_throttled_cancels),
     Mutation("503-everywhere", response=_unavailable),
+    Mutation("wrong-types-read", response=_wrong_types_read),
+    Mutation("unusable-mark-price", response=_unusable_mark_price),
     Mutation("server-time-string", response=_server_time_string),
     Mutation("errors-as-200", response=_errors_as_200),
     Mutation("order-without-symbol", response=_without_order_symbol),
