@@ -142,6 +142,7 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         return
     traded = Client.orders_sent_total > 0 or any(f.baselines or f.placed for f in orders.FACTORIES)
     if traded and state.target.has(targets.TRADING):
+        _calm_mock(state)
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract,
                                                 safety.governor or Governor(share=state.budget or 0.5))
@@ -159,6 +160,22 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE
     _write(state, safety)
+
+
+def _calm_mock(state: RunState) -> None:
+    """An interrupted test of a faults-capable target may leave tiny limits, a fault or throttle mode behind (its
+    fixture's reset runs later): the cleanup needs the limits the run started with."""
+    if state.mock_limits is None or state.target is None:
+        return
+    from conformance.control import MockControl
+
+    control = MockControl(state.target.base_url)
+    try:
+        control.calm(state.mock_limits)
+    except Exception:
+        pass
+    finally:
+        control.close()
 
 
 def _write(state: RunState, safety: RunSafety) -> None:

@@ -23,7 +23,7 @@ from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
-from conformance.errors import TargetUnavailable
+from conformance.errors import HarnessError, TargetUnavailable
 from conformance.governor import Governor
 from conformance.results import Results
 
@@ -34,6 +34,18 @@ PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothi
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
 REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
 ANSWERS_KEPT = 200  # 2XX answers kept per operation for the passive schema tests (the latest ones)
+
+
+def _mock_limits(base_url: str) -> dict[str, int] | None:
+    from conformance.control import MockControl
+
+    control = MockControl(base_url)
+    try:
+        return control.current_limits()
+    except (HarnessError, httpx.HTTPError, ValueError):
+        return None
+    finally:
+        control.close()
 
 
 @dataclass
@@ -56,6 +68,7 @@ class RunState:
     run_status_line: str = ""
     unavailable: str = ""  # set when the target could not be reached at start: nothing is run
     answers: dict[str, deque[Any]] = field(default_factory=dict)  # operationId -> 2XX exchanges seen in the run
+    mock_limits: dict[str, int] | None = None  # a faults-capable target's rate limits at the start of the run
     selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
     selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
 
@@ -93,6 +106,8 @@ class RunState:
                                       provoke_limits=self.provoke_limits, profile=self.profile)
         self._check_reachable()
         self._check_credentials()
+        if self.target.has(targets.FAULTS):  # the limits the run starts with, restored before the cleanup
+            self.mock_limits = _mock_limits(self.target.base_url)
         path = self.deviations_path or deviations.path_for(self.target.name)
         self.deviations = deviations.load(path, self.catalogue)
         return self.target
