@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from conformance import FIXTURES, catalogue, checks, contract
+from conformance import FIXTURES, catalogue, checks, contract, generation
 from conformance import schemathesis_checks as adapter
 from conformance.exchange import Exchange, Request, Response
 
@@ -115,3 +115,106 @@ def test_adapter_attributes_schemathesis_failures_to_catalogue_rules() -> None:
     assert "http.4xx-invalid-request" in {v.rule_id for v in adapter.builtin_violations(case, html, negative=False)}
     with pytest.raises(checks.RuleViolation):
         adapter.judge(case, bad, negative=False)
+
+
+# -- positive cases that reach 2XX: the target's symbols, ordered windows, positive_data_acceptance -------------------
+
+INFO = {"symbols": [{"symbol": "XBTUSD", "status": "TRADING"}, {"symbol": "OLDUSD", "status": "BREAK"},
+                    {"symbol": "ETHUSD"}, {"symbol": ""}, "junk"]}
+
+
+@pytest.mark.parametrize(("body", "names"), [(INFO, ("XBTUSD", "ETHUSD")), ({"symbols": []}, ()), ("<html>", ()),
+                                             ({"symbols": "x"}, ()), ([], ())])
+def test_listed_symbols_are_the_trading_symbols_of_exchange_info(body: Any, names: tuple[str, ...]) -> None:
+    assert generation.listed_symbols(body) == names
+
+
+def _positive_cases(op_id: str, symbols: tuple[str, ...], phase: str = "fuzzing") -> list[Any]:
+    spec = contract.default()
+    op = spec.operations[op_id]
+    return adapter.generate_cases(str(spec.path), op.method, op.path, phase=phase, mode="positive", examples=10,
+                                  seed=7, symbols=symbols)
+
+
+def test_positive_cases_send_only_the_target_symbols() -> None:
+    for phase in ("coverage", "fuzzing"):
+        sent = {c.query["symbol"] for c in _positive_cases("depth", ("XBTUSD", "ETHUSD"), phase)}
+        assert sent and sent <= {"XBTUSD", "ETHUSD"}, (phase, sent)
+    batches = [json.loads(c.query["batchOrders"]) if isinstance(c.query["batchOrders"], str) else c.query["batchOrders"]
+               for c in _positive_cases("newBatchOrders", ("XBTUSD",))]
+    assert {item["symbol"] for batch in batches for item in batch} == {"XBTUSD"}
+    assert len({c.query["symbol"] for c in _positive_cases("depth", ())}) > 2, "without symbols: any string"
+
+
+def test_constraining_the_spec_marks_only_request_symbols() -> None:
+    document = yaml.safe_load(contract.default().path.read_text(encoding="utf-8"))
+    constrained = generation.constrain(document, ("XBTUSD",))
+    params = constrained["components"]["parameters"]
+    assert params["symbol"]["schema"]["enum"] == params["symbolOptional"]["schema"]["enum"] == ["XBTUSD"]
+    assert constrained["components"]["schemas"]["Order"]["properties"]["symbol"] == {"type": "string"}
+    assert "enum" not in document["components"]["parameters"]["symbol"]["schema"], "the spec itself is unchanged"
+    assert generation.constrain(document, ()) is document
+
+
+@pytest.mark.parametrize(("values", "max_ms", "after"), [
+    ({"startTime": 9, "endTime": 3}, None, {"startTime": 3, "endTime": 9}),
+    ({"startTime": "9", "endTime": "3"}, None, {"startTime": "3", "endTime": "9"}),
+    ({"startTime": 0, "endTime": 10**12}, 604800000, {"startTime": 10**12 - 604800000, "endTime": 10**12}),
+    ({"startTime": 3, "endTime": 9}, 100, {"startTime": 3, "endTime": 9}),
+    ({"startTime": 9}, None, {"startTime": 9}),
+    ({"startTime": 9, "endTime": "x"}, None, {"startTime": 9, "endTime": "x"})])
+def test_a_positive_window_is_ordered_and_no_wider_than_documented(values: dict[str, Any], max_ms: int | None,
+                                                                  after: dict[str, Any]) -> None:
+    before = dict(values)
+    assert generation.ordered_window(values, max_ms) == (before != after)
+    assert values == after
+
+
+def test_every_repaired_positive_window_is_in_order() -> None:
+    op = contract.default().operations["allOrders"]
+    for phase in ("coverage", "fuzzing"):
+        for case in _positive_cases("allOrders", ("XBTUSD",), phase):
+            generation.repair(case, op)
+            start, end = (case.query.get(k) for k in generation.WINDOW)
+            if start is not None and end is not None:
+                assert 0 <= int(end) - int(start) <= 604800000, case.query
+
+
+def _answered(op_id: str, status: int, body: dict[str, Any]) -> tuple[Any, Exchange]:
+    case = _positive_cases(op_id, ("BTCUSDT",))[0]
+    return case, _exchange(contract.default().operations[op_id], status, json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(("op_id", "status", "code", "refused"), [
+    ("depth", 400, -1121, True), ("tickerPrice", 400, -1100, True), ("queryOrder", 400, -2013, False),
+    ("cancelOrder", 400, -1102, False), ("depth", 400, -1102, True), ("keepaliveUserDataStream", 400, -1125, False),
+    ("depth", 404, -1000, False), ("depth", 429, -1003, False)])
+def test_a_refused_valid_request_fails_the_operation_schema_rule(op_id: str, status: int, code: int,
+                                                                 refused: bool) -> None:
+    case, exchange = _answered(op_id, status, {"code": code, "msg": "refused"})
+    found = [v.rule_id for v in adapter.builtin_violations(case, exchange, negative=False)]
+    assert (f"schema.{op_id}" in found) == refused, found
+    assert f"schema.{op_id}" not in [v.rule_id for v in adapter.builtin_violations(case, exchange, negative=False,
+                                                                                      acceptance=False)]
+
+
+def test_the_positive_refusals_are_documented_codes_of_known_operations() -> None:
+    ops = set(contract.default().operations)
+    for code, rows in generation.refusals().items():
+        assert code < 0 and rows
+        for scope, cause in rows:
+            assert cause and (scope is None or scope <= ops), (code, scope)
+
+
+def test_the_acceptance_report_gives_a_line_and_a_share_per_operation(tmp_path: Path) -> None:
+    op = contract.default().operations["depth"]
+    ok, refused = _exchange(op, 200, b"{}"), _exchange(op, 400, b'{"code": -1121, "msg": "Invalid symbol."}')
+    tally = generation.Acceptance()
+    assert tally.add("depth", [ok, ok, ok, refused]) == 0.75
+    tally.add("time", [_exchange(contract.default().operations["time"], 200, b"{}")])
+    tally.write(tmp_path / "positive-acceptance.json")
+    text = (tmp_path / "positive-acceptance.json").read_text(encoding="utf-8")
+    report = json.loads(text)
+    assert report["short_of_goal"] == ["depth"] and report["share"] == 0.8
+    assert report["operations"]["depth"]["other_answers"] == {"HTTP 400 -1121 Invalid symbol.": 1}
+    assert [line.strip()[:8] for line in text.splitlines()[1:3]] == ['"depth":', '"time": ']
