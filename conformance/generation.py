@@ -12,7 +12,7 @@ from typing import Any
 
 from conformance import FIXTURES
 from conformance.client import Client
-from conformance.contract import Operation
+from conformance.contract import Contract, Operation
 from conformance.errors import TargetUnavailable, read_yaml
 from conformance.exchange import Exchange
 from conformance.redact import redact
@@ -41,6 +41,12 @@ def listed_symbols(body: Any) -> tuple[str, ...]:
     named = [s for s in items if isinstance(s, dict) and isinstance(s.get("symbol"), str) and s["symbol"]]
     trading = [s["symbol"] for s in named if s.get("status", "TRADING") == "TRADING"]
     return tuple(dict.fromkeys(trading or [s["symbol"] for s in named]))
+
+
+def spec_symbols(spec: Contract) -> tuple[str, ...]:
+    """The symbols the spec's own examples use (what unconstrained examples send)."""
+    schema = spec.document.get("components", {}).get("parameters", {}).get("symbol", {}).get("schema", {})
+    return tuple(str(s) for s in schema.get("examples", []))
 
 
 def read_symbols(client: Client) -> Symbols:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import yaml
 from conformance import FIXTURES, catalogue, checks, contract, generation
 from conformance import schemathesis_checks as adapter
 from conformance.exchange import Exchange, Request, Response
+from conformance.mock import MockServer
 
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
 # Binance serves the one-way position shape under v2; ZTDX documents the same fields under v1 (fapi-contract A14).
@@ -218,3 +222,22 @@ def test_the_acceptance_report_gives_a_line_and_a_share_per_operation(tmp_path: 
     assert report["short_of_goal"] == ["depth"] and report["share"] == 0.8
     assert report["operations"]["depth"]["other_answers"] == {"HTTP 400 -1121 Invalid symbol.": 1}
     assert [line.strip()[:8] for line in text.splitlines()[1:3]] == ['"depth":', '"time": ']
+
+
+def _st_run(url: str, *, hooks: bool) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SCHEMATHESIS_HOOKS", "FAPI_CONFORMANCE_SYMBOLS")}
+    env.update(FAPI_CONFORMANCE_URL=url, PYTHONPATH=str(FIXTURES.parent))
+    if hooks:
+        env["SCHEMATHESIS_HOOKS"] = "conformance.st_hooks"
+    cmd = [str(Path(sys.executable).with_name("st")), "run", str(contract.default().path), "--url", url,
+           "--mode", "positive", "--phases", "fuzzing", "--checks", "positive_data_acceptance", "--max-examples",
+           "15", "--seed", "7", "--include-operation-id", "depth", "--include-operation-id", "fundingRate",
+           "--workers", "1", "--no-color", "--generation-database", "none"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180, cwd=FIXTURES.parent)
+
+
+def test_st_run_with_the_hooks_sends_valid_requests_the_mock_accepts() -> None:
+    with MockServer(limits={"weight_per_minute": 10**9}) as mock:
+        plain, hooked = _st_run(mock.url, hooks=False), _st_run(mock.url, hooks=True)
+    assert plain.returncode != 0 and "Schema-valid request rejected" in plain.stdout, plain.stdout[-2000:]
+    assert hooked.returncode == 0, hooked.stdout[-2000:] + hooked.stderr[-2000:]

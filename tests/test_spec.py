@@ -340,3 +340,39 @@ def test_mutated_recorded_body_fails_validation(file: str, op_id: str, path: tup
     check = validator(success_pointer(op_id))
     assert check.is_valid(body), "the unmutated body must pass, or the control proves nothing"
     assert not check.is_valid(_mutated(body, path, how)), f"{op_id} accepts a body with {how} at {path}"
+
+
+def _marked(node: Any, path: str = "") -> list[str]:
+    """JSON paths of every node carrying x-values-from (the run-time symbol constraint)."""
+    if isinstance(node, list):
+        return [p for i, item in enumerate(node) for p in _marked(item, f"{path}/{i}")]
+    if not isinstance(node, dict):
+        return []
+    own = [path] if "x-values-from" in node else []
+    return own + [p for key, sub in node.items() for p in _marked(sub, f"{path}/{key}")]
+
+
+def test_every_request_symbol_and_only_a_request_symbol_takes_the_target_symbols() -> None:
+    for op_id in operations():
+        symbol = params_of(op_id).get("symbol")
+        assert symbol is None or symbol["schema"].get("x-values-from") == "exchangeInfo.symbols[].symbol", op_id
+    assert sorted(_marked(spec())) == ["/components/parameters/symbol/schema",
+                                       "/components/parameters/symbolOptional/schema",
+                                       "/components/schemas/BatchOrderItem/properties/symbol"]
+    assert not [p for p in _marked(spec()) if "/responses/" in p]
+
+
+def test_a_documented_window_bound_is_on_operations_with_a_window() -> None:
+    bounded = {op_id for op_id, (_, _, raw) in operations().items() if "x-max-window-ms" in raw}
+    assert bounded == {"allOrders", "userTrades"}
+    for op_id in bounded:
+        assert {"startTime", "endTime"} <= set(params_of(op_id)), op_id
+
+
+def test_the_spec_with_a_target_s_symbols_is_still_valid_and_loadable() -> None:
+    from conformance import generation
+
+    constrained = generation.constrain(spec(), ("XBTUSD", "ETHUSD"))
+    validate(constrained, cls=OpenAPIV31SpecValidator)
+    loaded = [r.ok() for r in schemathesis.openapi.from_dict(constrained).get_all_operations()]
+    assert len(loaded) == 38
