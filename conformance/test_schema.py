@@ -105,11 +105,20 @@ def _label(op_id: str, phase: str, mode: str) -> None:
         allure.dynamic.parameter("mode", mode)
 
 
-def _tally(acceptance: generation.Acceptance, op_id: str, exchanges: list[Exchange]) -> None:
-    """Count the item's positive answers; its 2XX share goes to Allure (excluded from history: it is a figure)."""
-    share = acceptance.add(op_id, exchanges)
+def _tally(acceptance: generation.Acceptance, symbols: generation.Symbols, op: contract.Operation,
+           exchanges: list[Exchange]) -> bool:
+    """Count the item's positive answers (the 2XX share also goes to Allure, outside the history ID: it is a figure).
+
+    Returns whether `positive_data_acceptance` may judge them: not when the operation takes a symbol and the
+    target's symbols are unknown, for a refusal may then be the suite's guess, not the target's fault.
+    """
+    share = acceptance.add(op.id, exchanges)
     if allure := _allure():
         allure.dynamic.parameter("positive answered 2XX", f"{share:.0%} of {len(exchanges)}", excluded=True)
+    judged = bool(symbols.names) or not generation.takes_target_values(op)
+    if not judged:
+        acceptance.unjudged[op.id] = symbols.reason
+    return judged
 
 
 @pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
@@ -133,11 +142,6 @@ def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode:
     # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))
-    # Without the target's symbols a refused positive case may be the suite's guess, not the target's fault.
-    judged = negative or bool(symbols.names) or not generation.takes_target_values(op)
-    if not negative:
-        _tally(acceptance, op_id, exchanges)
-        if not judged:
-            acceptance.unjudged[op_id] = symbols.reason
+    judged = negative or _tally(acceptance, symbols, op, exchanges)
     for case, exchange in zip(chosen, exchanges, strict=True):
         adapter.judge(case, exchange, negative=negative, acceptance=judged)

@@ -15,6 +15,7 @@ import yaml
 
 from conformance import FIXTURES, catalogue, checks, contract, generation
 from conformance import schemathesis_checks as adapter
+from conformance.errors import TargetUnavailable
 from conformance.exchange import Exchange, Request, Response
 from conformance.mock import MockServer
 
@@ -241,3 +242,28 @@ def test_st_run_with_the_hooks_sends_valid_requests_the_mock_accepts() -> None:
         plain, hooked = _st_run(mock.url, hooks=False), _st_run(mock.url, hooks=True)
     assert plain.returncode != 0 and "Schema-valid request rejected" in plain.stdout, plain.stdout[-2000:]
     assert hooked.returncode == 0, hooked.stdout[-2000:] + hooked.stderr[-2000:]
+
+
+class _Answering:
+    """A stand-in client whose every call answers one exchange (or raises)."""
+
+    def __init__(self, answer: Exchange | Exception) -> None:
+        self.answer = answer
+
+    def call(self, *args: Any, **kwargs: Any) -> Exchange:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize(("answer", "names", "reason"), [
+    ((200, json.dumps(INFO).encode()), ("XBTUSD", "ETHUSD"), ""),
+    ((404, b'{"code": -1000, "msg": "Path not found."}'), (), "exchangeInfo lists no symbol (HTTP 404"),
+    ((200, b"<html>maintenance</html>"), (), "exchangeInfo lists no symbol (HTTP 200"),
+    (TargetUnavailable("unavailable: HTTP 503"), (), "exchangeInfo unavailable: unavailable: HTTP 503")])
+def test_the_target_symbols_are_read_from_exchange_info_or_said_unknown(answer: Any, names: tuple[str, ...],
+                                                                       reason: str) -> None:
+    op = contract.default().operations["exchangeInfo"]
+    stub = _Answering(answer if isinstance(answer, Exception) else _exchange(op, *answer))
+    found = generation.read_symbols(stub)  # type: ignore[arg-type]
+    assert found.names == names and found.reason.startswith(reason)
