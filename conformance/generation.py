@@ -27,10 +27,11 @@ REFUSALS = FIXTURES / "positive-refusals.yaml"
 
 @dataclass(frozen=True)
 class Symbols:
-    """The symbols the target lists in exchangeInfo, or why they are unknown."""
+    """The symbols the target lists in exchangeInfo (with each one's integer fields), or why they are unknown."""
 
     names: tuple[str, ...]
     reason: str = ""
+    fields: dict[str, dict[str, int]] = field(default_factory=dict)  # symbol -> e.g. {"maxLeverage": 100}
 
 
 def listed_symbols(body: Any) -> tuple[str, ...]:
@@ -49,6 +50,16 @@ def spec_symbols(spec: Contract) -> tuple[str, ...]:
     return tuple(str(s) for s in schema.get("examples", []))
 
 
+def symbol_fields(body: Any) -> dict[str, dict[str, int]]:
+    """symbol -> its integer fields (maxLeverage, precisions) in an exchangeInfo body."""
+    items = body.get("symbols") if isinstance(body, dict) else None
+    out: dict[str, dict[str, int]] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("symbol"), str):
+            out[item["symbol"]] = {k: v for k, v in item.items() if isinstance(v, int) and not isinstance(v, bool)}
+    return out
+
+
 def read_symbols(client: Client) -> Symbols:
     """The target's symbols from GET /fapi/v1/exchangeInfo; an unusable answer gives no symbols and the reason."""
     try:
@@ -58,7 +69,7 @@ def read_symbols(client: Client) -> Symbols:
     body = exchange.response.json() if exchange.response.is_json else None
     names = listed_symbols(body) if exchange.response.status == 200 else ()
     if names:
-        return Symbols(names)
+        return Symbols(names, fields=symbol_fields(body))
     return Symbols((), f"exchangeInfo lists no symbol (HTTP {exchange.response.status}: "
                        f"{exchange.response.text[:120]!r})")
 
@@ -125,12 +136,31 @@ def ordered_window(values: dict[str, Any], max_ms: int | None = None) -> bool:
     return True
 
 
-def repair(case: Any, op: Operation) -> Any:
-    """The positive case with its time window ordered (query or form body), as `ordered_window` says."""
+def bounded_by_symbol(values: dict[str, Any], op: Operation, symbols: Symbols) -> bool:
+    """Hold each `x-maximum-from: exchangeInfo.symbols[].<field>` parameter to the request symbol's own field.
+
+    The bound differs per symbol (leverage within [1, maxLeverage], else -4028), which a schema cannot say; the value
+    keeps its type. True when something changed.
+    """
+    changed = False
+    for param in op.parameters():
+        source, name = str(param.get("x-maximum-from", "")), str(param.get("name"))
+        bound = symbols.fields.get(str(values.get("symbol")), {}).get(source.rpartition(".")[2])
+        value = _as_int(values.get(name)) if source.startswith("exchangeInfo.symbols[].") else None
+        if bound is not None and value is not None and value > bound:
+            values[name] = type(values[name])(bound)
+            changed = True
+    return changed
+
+
+def repair(case: Any, op: Operation, symbols: Symbols | None = None) -> Any:
+    """The positive case with its time window ordered and its per-symbol bounds kept (query or form body)."""
     max_ms = op.raw.get("x-max-window-ms")
     for values in (case.query, case.body):
         if isinstance(values, dict):
             ordered_window(values, max_ms if isinstance(max_ms, int) else None)
+            if symbols is not None:
+                bounded_by_symbol(values, op, symbols)
     return case
 
 

@@ -138,7 +138,7 @@ def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode:
     negative = mode == "negative"
     chosen = _sample(cases, op, budget, seed)
     if not negative:
-        chosen = [generation.repair(case, op) for case in chosen]
+        chosen = [generation.repair(case, op, symbols) for case in chosen]
     # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))

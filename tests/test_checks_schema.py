@@ -267,3 +267,19 @@ def test_the_target_symbols_are_read_from_exchange_info_or_said_unknown(answer: 
     stub = _Answering(answer if isinstance(answer, Exception) else _exchange(op, *answer))
     found = generation.read_symbols(stub)  # type: ignore[arg-type]
     assert found.names == names and found.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(("values", "after"), [
+    ({"symbol": "SOLUSD", "leverage": 2147483647}, {"symbol": "SOLUSD", "leverage": 50}),
+    ({"symbol": "XBTUSD", "leverage": "125"}, {"symbol": "XBTUSD", "leverage": "100"}),
+    ({"symbol": "XBTUSD", "leverage": 20}, {"symbol": "XBTUSD", "leverage": 20}),
+    ({"symbol": "NEWUSD", "leverage": 500}, {"symbol": "NEWUSD", "leverage": 500})])  # no maxLeverage listed
+def test_a_positive_leverage_is_held_to_its_symbol_s_max_leverage(values: dict[str, Any],
+                                                                   after: dict[str, Any]) -> None:
+    body = {"symbols": [{"symbol": "XBTUSD", "maxLeverage": 100}, {"symbol": "SOLUSD", "maxLeverage": 50},
+                        {"symbol": "NEWUSD", "maxLeverage": "x"}]}
+    symbols = generation.Symbols(("XBTUSD", "SOLUSD"), fields=generation.symbol_fields(body))
+    before = dict(values)
+    op = contract.default().operations["changeLeverage"]
+    assert generation.bounded_by_symbol(values, op, symbols) == (before != after)
+    assert values == after

@@ -376,3 +376,9 @@ def test_the_spec_with_a_target_s_symbols_is_still_valid_and_loadable() -> None:
     validate(constrained, cls=OpenAPIV31SpecValidator)
     loaded = [r.ok() for r in schemathesis.openapi.from_dict(constrained).get_all_operations()]
     assert len(loaded) == 38
+
+
+def test_a_per_symbol_bound_names_a_field_of_exchange_info_symbols() -> None:
+    bounded = {(op_id, name): p["x-maximum-from"] for op_id in operations()
+               for name, p in params_of(op_id).items() if "x-maximum-from" in p}
+    assert bounded == {("changeLeverage", "leverage"): "exchangeInfo.symbols[].maxLeverage"}
