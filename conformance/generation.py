@@ -1,28 +1,20 @@
-"""What makes a generated positive request valid on this target: its listed symbols, ordered windows, the 2XX share."""
+"""What makes a generated positive request valid on this target: its symbols, ordered windows, bounds, real orders."""
 
 from __future__ import annotations
 
 import copy
-import functools
-import json
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from conformance import FIXTURES
 from conformance.client import Client
 from conformance.contract import Contract, Operation
-from conformance.errors import TargetUnavailable, read_yaml
-from conformance.exchange import Exchange
-from conformance.redact import redact
+from conformance.errors import TargetUnavailable
 
 # A request schema marked with this extension takes its values from the target (fixtures/openapi.yaml).
 VALUES_FROM = "x-values-from"
 SYMBOLS_SOURCE = "exchangeInfo.symbols[].symbol"
+ORDERS_SOURCE = "run.orders[]."
 WINDOW = ("startTime", "endTime")
-ACCEPTANCE_GOAL = 0.8  # share of positive cases a target answers with 2XX that the report calls "met"
-REFUSALS = FIXTURES / "positive-refusals.yaml"
 
 
 @dataclass(frozen=True)
@@ -153,87 +145,54 @@ def bounded_by_symbol(values: dict[str, Any], op: Operation, symbols: Symbols) -
     return changed
 
 
-def repair(case: Any, op: Operation, symbols: Symbols | None = None) -> Any:
-    """The positive case with its time window ordered and its per-symbol bounds kept (query or form body)."""
+@dataclass(frozen=True)
+class Seeded:
+    """A resting order placed for positive cases to name: its symbol and its fields (orderId, clientOrderId)."""
+
+    symbol: str
+    fields: dict[str, Any]
+
+
+def _order_params(op: Operation) -> dict[str, str]:
+    """name -> order field of the parameters marked `x-values-from: run.orders[].<field>`."""
+    return {str(p["name"]): str(p["x-values-from"]).rpartition(".")[2] for p in op.parameters()
+            if str(p.get("x-values-from", "")).startswith(ORDERS_SOURCE)}
+
+
+def names_orders(op: Operation) -> bool:
+    """Whether positive cases of `op` may name a placed order: it names one order and only reads or cancels it.
+
+    Never for an operation that changes an order (PUT modifyOrder): a changed resting order could fill.
+    """
+    return op.method in ("GET", "DELETE") and any(p in _order_params(op) for p in op.raw.get("x-one-of-params", []))
+
+
+def with_order(values: dict[str, Any], op: Operation, order: Seeded) -> bool:
+    """Make the order parameters the case sends name `order` (its symbol too): a real order instead of a guess.
+
+    A case that sends none of `x-one-of-params` breaks the contract's "one of them is required"; it gets the first.
+    """
+    marked = _order_params(op)
+    sent = {name: f for name, f in marked.items() if name in values}
+    first = next((p for p in op.raw.get("x-one-of-params", []) if p in marked), None)
+    if not sent and first is not None:
+        sent = {first: marked[first]}
+    sent = {name: f for name, f in sent.items() if f in order.fields}
+    for name, field_name in sent.items():
+        values[name] = order.fields[field_name]
+    if sent:
+        values["symbol"] = order.symbol
+    return bool(sent)
+
+
+def repair(case: Any, op: Operation, symbols: Symbols | None = None, order: Seeded | None = None) -> Any:
+    """The positive case with its time window ordered, its per-symbol bounds kept and, given one, a real order."""
     max_ms = op.raw.get("x-max-window-ms")
     for values in (case.query, case.body):
         if isinstance(values, dict):
             ordered_window(values, max_ms if isinstance(max_ms, int) else None)
+            if order is not None and names_orders(op):
+                with_order(values, op, order)
             if symbols is not None:
                 bounded_by_symbol(values, op, symbols)
     return case
-
-
-@functools.cache
-def refusals(path: Path = REFUSALS) -> dict[int, list[tuple[frozenset[str] | None, str]]]:
-    """code -> [(operations or None for all, cause)] from fixtures/positive-refusals.yaml."""
-    table: dict[int, list[tuple[frozenset[str] | None, str]]] = {}
-    for row in read_yaml(path, "positive refusals")["refusals"]:
-        ops = frozenset(row["operations"]) if "operations" in row else None
-        table.setdefault(int(row["code"]), []).append((ops, str(row["cause"])))
-    return table
-
-
-def refusal_cause(exchange: Exchange) -> str | None:
-    """Why a correct target refuses this valid request (a 4XX with a listed code), or None: a refusal of its data."""
-    status, body = exchange.response.status, exchange.response.json() if exchange.response.is_json else None
-    if not 400 <= status < 500 or not isinstance(body, dict) or isinstance(body.get("code"), bool):
-        return None
-    code = body.get("code")
-    for ops, cause in refusals().get(code, []) if isinstance(code, int) else []:
-        if ops is None or exchange.operation_id in ops:
-            return cause
-    return None
-
-
-def answer_of(exchange: Exchange) -> str:
-    """`HTTP <status> <code> <msg>` of a non-2XX answer, short, for the acceptance report."""
-    body = exchange.response.json() if exchange.response.is_json else None
-    if isinstance(body, dict) and "code" in body:
-        return f"HTTP {exchange.response.status} {body.get('code')} {str(body.get('msg', ''))[:80]}"
-    return f"HTTP {exchange.response.status}"
-
-
-@dataclass
-class Acceptance:
-    """Per operation: positive cases sent, how many were answered 2XX, and what the others were answered."""
-
-    sent: Counter[str] = field(default_factory=Counter)
-    accepted: Counter[str] = field(default_factory=Counter)
-    others: dict[str, Counter[str]] = field(default_factory=dict)
-    unjudged: dict[str, str] = field(default_factory=dict)
-
-    def add(self, op_id: str, exchanges: list[Exchange]) -> float:
-        """Count one item's exchanges; returns the item's own 2XX share."""
-        ok = [e for e in exchanges if 200 <= e.response.status < 300]
-        self.sent[op_id] += len(exchanges)
-        self.accepted[op_id] += len(ok)
-        rest = self.others.setdefault(op_id, Counter())
-        rest.update(answer_of(e) for e in exchanges if not 200 <= e.response.status < 300)
-        return len(ok) / len(exchanges) if exchanges else 0.0
-
-    def share(self, op_id: str) -> float:
-        return self.accepted[op_id] / self.sent[op_id] if self.sent[op_id] else 0.0
-
-    def report(self) -> dict[str, Any]:
-        ops = {}
-        for op_id in sorted(self.sent):
-            share = self.share(op_id)
-            ops[op_id] = {"positive_cases": self.sent[op_id], "answered_2xx": self.accepted[op_id],
-                          "share": round(share, 3), "meets_goal": share >= ACCEPTANCE_GOAL,
-                          "other_answers": dict(self.others.get(op_id, Counter()).most_common())}
-        total, ok = sum(self.sent.values()), sum(self.accepted.values())
-        return {"goal": ACCEPTANCE_GOAL, "positive_cases": total, "answered_2xx": ok,
-                "share": round(ok / total, 3) if total else None,
-                "short_of_goal": [op for op, v in ops.items() if not v["meets_goal"]],
-                "symbols_unknown": self.unjudged, "operations": ops}
-
-    def write(self, path: Path) -> None:
-        """One JSON document, one line per operation (easy to diff), secrets redacted."""
-        report = self.report()
-        ops = report.pop("operations")
-        head = json.dumps(report, sort_keys=False)[:-1]
-        lines = [f"  {json.dumps(op)}: {json.dumps(v)}" for op, v in ops.items()]
-        text = head + ', "operations": {\n' + ",\n".join(lines) + "\n}}\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact(text), encoding="utf-8")

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi import checks as st_checks
 
 from conformance import checks, generation
 from conformance import contract as contract_mod
+from conformance.acceptance import refusal_cause
 from conformance.checks import RuleViolation
 from conformance.client import Client
 from conformance.contract import Contract
@@ -130,7 +131,7 @@ def builtin_violations(case: Any, exchange: Exchange, *, negative: bool,
     wanted = _builtin_rules(exchange.operation_id)
     if not negative or _rejected_item_by_item(exchange):
         wanted.pop(st_checks.negative_data_rejection)
-    if negative or not acceptance or generation.refusal_cause(exchange) is not None:
+    if negative or not acceptance or refusal_cause(exchange) is not None:
         wanted.pop(st_checks.positive_data_acceptance)
     found: list[RuleViolation] = []
     response = Response.from_any(to_httpx(exchange))  # converted once, not once per check

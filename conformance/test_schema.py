@@ -11,13 +11,16 @@ import pytest
 
 from conformance import contract, generation
 from conformance import schemathesis_checks as adapter
+from conformance.acceptance import Acceptance
 from conformance.client import Client
 from conformance.exchange import Exchange
 from conformance.governor import Governor
+from conformance.orders import ORDER_PATH, OrderFactory
 from conformance.session import RunState
 
 # Share of the run's weight budget this module may spend; every case item gets an equal slice of it.
 MODULE_SHARE = 0.5
+SEEDED_SYMBOLS = 3  # resting orders placed per positive item of an operation that reads or cancels orders
 NEGATIVE_RULES = adapter.NEGATIVE_RULES
 
 
@@ -51,9 +54,9 @@ def symbols(client: Client) -> generation.Symbols:
 
 
 @pytest.fixture(scope="module")
-def acceptance(run_state: RunState) -> Iterator[generation.Acceptance]:
+def acceptance(run_state: RunState) -> Iterator[Acceptance]:
     """The share of positive cases answered 2XX per operation, written to <reports>/positive-acceptance.json."""
-    tally = generation.Acceptance()
+    tally = Acceptance()
     yield tally
     if tally.sent:
         tally.write(run_state.reports / "positive-acceptance.json")
@@ -90,6 +93,26 @@ def _sample(cases: list[Any], op: contract.Operation, budget: int, seed: int) ->
     return chosen
 
 
+def _seed(orders: OrderFactory, symbols: generation.Symbols, op: contract.Operation) -> list[generation.Seeded]:
+    """One resting order (far from the market, run-prefixed) per target symbol, for positive cases to name.
+
+    Only on a trading target, for an operation that reads or cancels orders: its cases then query a real order
+    and see a real 200 body, instead of guessing an orderId that names nothing (-2013).
+    """
+    if not (orders.client.target.has("trading") and generation.names_orders(op)):
+        return []
+    seeds = []
+    for symbol in symbols.names[:SEEDED_SYMBOLS]:
+        params = orders.resting_limit(symbol)
+        exchange = orders.client.call("POST", ORDER_PATH, params)
+        orders.remember(params)
+        body = exchange.response.json() if exchange.response.is_json else None
+        if exchange.response.status == 200 and isinstance(body, dict) and "orderId" in body:
+            client_id = body.get("clientOrderId", params["newClientOrderId"])
+            seeds.append(generation.Seeded(symbol, {"orderId": body["orderId"], "clientOrderId": client_id}))
+    return seeds
+
+
 def _allure() -> Any:
     try:
         import allure
@@ -105,7 +128,7 @@ def _label(op_id: str, phase: str, mode: str) -> None:
         allure.dynamic.parameter("mode", mode)
 
 
-def _tally(acceptance: generation.Acceptance, symbols: generation.Symbols, op: contract.Operation,
+def _tally(acceptance: Acceptance, symbols: generation.Symbols, op: contract.Operation,
            exchanges: list[Exchange]) -> bool:
     """Count the item's positive answers (the 2XX share also goes to Allure, outside the history ID: it is a figure).
 
@@ -124,8 +147,8 @@ def _tally(acceptance: generation.Acceptance, symbols: generation.Symbols, op: c
 @pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
 def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode: str, client: Client,
                                                    contract: contract.Contract, governor: Governor,
-                                                   symbols: generation.Symbols, acceptance: generation.Acceptance,
-                                                   request: pytest.FixtureRequest) -> None:
+                                                   symbols: generation.Symbols, acceptance: Acceptance,
+                                                   orders: OrderFactory, request: pytest.FixtureRequest) -> None:
     _label(op_id, phase, mode)
     seed = request.config.getoption("conformance_seed")
     examples = request.config.getoption("conformance_examples")
@@ -138,7 +161,9 @@ def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode:
     negative = mode == "negative"
     chosen = _sample(cases, op, budget, seed)
     if not negative:
-        chosen = [generation.repair(case, op, symbols) for case in chosen]
+        seeds = _seed(orders, symbols, op)
+        chosen = [generation.repair(c, op, symbols, seeds[i % len(seeds)] if seeds else None)
+                  for i, c in enumerate(chosen)]
     # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))

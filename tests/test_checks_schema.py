@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from conformance import FIXTURES, catalogue, checks, contract, generation
+from conformance import acceptance as positive
 from conformance import schemathesis_checks as adapter
 from conformance.errors import TargetUnavailable
 from conformance.exchange import Exchange, Request, Response
@@ -205,7 +206,7 @@ def test_a_refused_valid_request_fails_the_operation_schema_rule(op_id: str, sta
 
 def test_the_positive_refusals_are_documented_codes_of_known_operations() -> None:
     ops = set(contract.default().operations)
-    for code, rows in generation.refusals().items():
+    for code, rows in positive.refusals().items():
         assert code < 0 and rows
         for scope, cause in rows:
             assert cause and (scope is None or scope <= ops), (code, scope)
@@ -214,7 +215,7 @@ def test_the_positive_refusals_are_documented_codes_of_known_operations() -> Non
 def test_the_acceptance_report_gives_a_line_and_a_share_per_operation(tmp_path: Path) -> None:
     op = contract.default().operations["depth"]
     ok, refused = _exchange(op, 200, b"{}"), _exchange(op, 400, b'{"code": -1121, "msg": "Invalid symbol."}')
-    tally = generation.Acceptance()
+    tally = positive.Acceptance()
     assert tally.add("depth", [ok, ok, ok, refused]) == 0.75
     tally.add("time", [_exchange(contract.default().operations["time"], 200, b"{}")])
     tally.write(tmp_path / "positive-acceptance.json")
@@ -282,4 +283,24 @@ def test_a_positive_leverage_is_held_to_its_symbol_s_max_leverage(values: dict[s
     before = dict(values)
     op = contract.default().operations["changeLeverage"]
     assert generation.bounded_by_symbol(values, op, symbols) == (before != after)
+    assert values == after
+
+
+ORDER = generation.Seeded("ETHUSDT", {"orderId": 1000007, "clientOrderId": "fc0000-1"})
+
+
+@pytest.mark.parametrize(("op_id", "names"), [("queryOrder", True), ("openOrder", True), ("cancelOrder", True),
+                                               ("modifyOrder", False), ("allOrders", False), ("depth", False)])
+def test_only_operations_that_read_or_cancel_one_order_name_a_placed_order(op_id: str, names: bool) -> None:
+    assert generation.names_orders(contract.default().operations[op_id]) == names
+
+
+@pytest.mark.parametrize(("values", "after"), [
+    ({"symbol": "BTCUSDT", "orderId": 5}, {"symbol": "ETHUSDT", "orderId": 1000007}),
+    ({"symbol": "BTCUSDT", "origClientOrderId": "x"}, {"symbol": "ETHUSDT", "origClientOrderId": "fc0000-1"}),
+    ({"symbol": "BTCUSDT", "orderId": "3fa42833-9508-4061-8d80-b68563dcd521", "origClientOrderId": "x"},
+     {"symbol": "ETHUSDT", "orderId": 1000007, "origClientOrderId": "fc0000-1"}),
+    ({"symbol": "BTCUSDT"}, {"symbol": "ETHUSDT", "orderId": 1000007})])  # one of the two is required: the first
+def test_a_positive_case_names_the_placed_order(values: dict[str, Any], after: dict[str, Any]) -> None:
+    assert generation.with_order(values, contract.default().operations["queryOrder"], ORDER)
     assert values == after

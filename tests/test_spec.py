@@ -342,24 +342,34 @@ def test_mutated_recorded_body_fails_validation(file: str, op_id: str, path: tup
     assert not check.is_valid(_mutated(body, path, how)), f"{op_id} accepts a body with {how} at {path}"
 
 
-def _marked(node: Any, path: str = "") -> list[str]:
-    """JSON paths of every node carrying x-values-from (the run-time symbol constraint)."""
+def _marked(node: Any, source: str, path: str = "") -> list[str]:
+    """JSON paths of every node whose x-values-from starts with `source` (a run-time constraint)."""
     if isinstance(node, list):
-        return [p for i, item in enumerate(node) for p in _marked(item, f"{path}/{i}")]
+        return [p for i, item in enumerate(node) for p in _marked(item, source, f"{path}/{i}")]
     if not isinstance(node, dict):
         return []
-    own = [path] if "x-values-from" in node else []
-    return own + [p for key, sub in node.items() for p in _marked(sub, f"{path}/{key}")]
+    own = [path] if "x-values-from" in node and str(node["x-values-from"]).startswith(source) else []
+    return own + [p for key, sub in node.items() for p in _marked(sub, source, f"{path}/{key}")]
 
 
 def test_every_request_symbol_and_only_a_request_symbol_takes_the_target_symbols() -> None:
     for op_id in operations():
         symbol = params_of(op_id).get("symbol")
         assert symbol is None or symbol["schema"].get("x-values-from") == "exchangeInfo.symbols[].symbol", op_id
-    assert sorted(_marked(spec())) == ["/components/parameters/symbol/schema",
-                                       "/components/parameters/symbolOptional/schema",
-                                       "/components/schemas/BatchOrderItem/properties/symbol"]
-    assert not [p for p in _marked(spec()) if "/responses/" in p]
+    assert sorted(_marked(spec(), "exchangeInfo.symbols[].symbol")) == [
+        "/components/parameters/symbol/schema", "/components/parameters/symbolOptional/schema",
+        "/components/schemas/BatchOrderItem/properties/symbol"]
+    assert not [p for p in _marked(spec(), "") if "/responses/" in p]
+
+
+def test_orders_named_by_the_run_are_the_one_of_order_parameters() -> None:
+    assert sorted(_marked(spec(), "run.orders[].")) == ["/components/parameters/orderId",
+                                                        "/components/parameters/origClientOrderId"]
+    grouped = {op_id: raw["x-one-of-params"] for op_id, (_, _, raw) in operations().items() if "x-one-of-params" in raw}
+    assert set(grouped) == {"cancelOrder", "modifyOrder", "queryOrder", "openOrder", "cancelBatchOrders"}
+    for op_id, names in grouped.items():
+        params = params_of(op_id)
+        assert len(names) == 2 and all(n in params and not params[n].get("required") for n in names), op_id
 
 
 def test_a_documented_window_bound_is_on_operations_with_a_window() -> None:
