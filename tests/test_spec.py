@@ -392,3 +392,8 @@ def test_a_per_symbol_bound_names_a_field_of_exchange_info_symbols() -> None:
     bounded = {(op_id, name): p["x-maximum-from"] for op_id in operations()
                for name, p in params_of(op_id).items() if "x-maximum-from" in p}
     assert bounded == {("changeLeverage", "leverage"): "exchangeInfo.symbols[].maxLeverage"}
+
+
+def test_a_state_precondition_names_an_operation_of_the_spec() -> None:
+    after = {op_id: raw["x-after"] for op_id, (_, _, raw) in operations().items() if "x-after" in raw}
+    assert after == {"keepaliveUserDataStream": "startUserDataStream"}
