@@ -259,6 +259,8 @@ class _Answering:
 
 @pytest.mark.parametrize(("answer", "names", "reason"), [
     ((200, json.dumps(INFO).encode()), ("XBTUSD", "ETHUSD"), ""),
+    ((200, json.dumps({"symbols": [{"symbol": f"S{i}USD"} for i in range(200)]}).encode()),
+     ("S0USD", "S1USD", "S2USD"), ""),  # a real exchange lists hundreds: the run uses its first three
     ((404, b'{"code": -1000, "msg": "Path not found."}'), (), "exchangeInfo lists no symbol (HTTP 404"),
     ((200, b"<html>maintenance</html>"), (), "exchangeInfo lists no symbol (HTTP 200"),
     (TargetUnavailable("unavailable: HTTP 503"), (), "exchangeInfo unavailable: unavailable: HTTP 503")])
