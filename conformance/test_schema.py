@@ -123,6 +123,14 @@ def _prepare(client: Client, spec: contract.Contract, op: contract.Operation) ->
         client.call(before.method, before.path)
 
 
+def _ready(cases: list[Any], op: contract.Operation, spec: contract.Contract, orders: OrderFactory,
+           symbols: generation.Symbols) -> list[Any]:
+    """Positive cases made valid on this target: the state they need, real orders named, windows and bounds kept."""
+    _prepare(orders.client, spec, op)
+    seeds = _seed(orders, symbols, op)
+    return [generation.repair(c, op, symbols, seeds[i % len(seeds)] if seeds else None) for i, c in enumerate(cases)]
+
+
 def _reference(orders: OrderFactory, symbols: generation.Symbols, op: contract.Operation) -> list[Exchange]:
     """The item's reference order (a trading target, an operation in REFERENCE_PATHS): sent, remembered, returned."""
     if op.id not in REFERENCE_PATHS or not orders.client.target.has("trading") or not symbols.names:
@@ -180,11 +188,7 @@ def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode:
     budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
     negative = mode == "negative"
     chosen = _sample(cases, op, budget, seed)
-    if not negative:
-        _prepare(client, contract, op)
-        seeds = _seed(orders, symbols, op)
-        chosen = [generation.repair(c, op, symbols, seeds[i % len(seeds)] if seeds else None)
-                  for i, c in enumerate(chosen)]
+    chosen = chosen if negative else _ready(chosen, op, contract, orders, symbols)
     # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))
