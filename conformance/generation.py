@@ -88,7 +88,7 @@ def constrain(document: dict[str, Any], symbols: tuple[str, ...]) -> dict[str, A
 
 
 def takes_target_values(op: Operation) -> bool:
-    """Whether a request of `op` carries a value marked `x-values-from` (a symbol), through every $ref."""
+    """Whether a request of `op` carries a symbol marked `x-values-from: exchangeInfo...`, through every $ref."""
     stack: list[Any] = list(op.raw.get("parameters", []))
     seen: set[int] = set()
     while stack:
@@ -97,7 +97,7 @@ def takes_target_values(op: Operation) -> bool:
             continue
         seen.add(id(node))
         if isinstance(node, dict):
-            if VALUES_FROM in node:
+            if node.get(VALUES_FROM) == SYMBOLS_SOURCE:
                 return True
             stack.extend(node.values())
         elif isinstance(node, list):
@@ -174,7 +174,10 @@ def with_order(values: dict[str, Any], op: Operation, order: Seeded) -> bool:
     """Make the order parameters the case sends name `order` (its symbol too): a real order instead of a guess.
 
     A case that sends none of `x-one-of-params` breaks the contract's "one of them is required"; it gets the first.
+    Only the part of the request that carries the symbol (the query, or a form body) is changed.
     """
+    if "symbol" not in values:
+        return False
     marked = _order_params(op)
     sent = {name: f for name, f in marked.items() if name in values}
     first = next((p for p in op.raw.get("x-one-of-params", []) if p in marked), None)

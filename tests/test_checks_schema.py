@@ -351,3 +351,9 @@ def test_positive_cases_reach_2xx_on_the_bundled_mock(full_mock_run: Any) -> Non
     assert set(report["operations"]) == set(contract.default().operations), "every operation's share is reported"
     assert set(report["short_of_goal"]) == SHORT_OF_GOAL_ON_THE_MOCK, report["short_of_goal"]
     assert report["symbols_unknown"] == {} and report["share"] >= 0.7
+
+
+@pytest.mark.parametrize(("op_id", "takes"), [("depth", True), ("tickerPrice", True), ("newBatchOrders", True),
+                                               ("ping", False), ("balance", False), ("startUserDataStream", False)])
+def test_operations_taking_a_symbol_are_found_through_refs(op_id: str, takes: bool) -> None:
+    assert generation.takes_target_values(contract.default().operations[op_id]) == takes
