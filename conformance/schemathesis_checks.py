@@ -20,8 +20,9 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 from schemathesis.specs.openapi import checks as st_checks
 
-from conformance import checks
+from conformance import checks, generation
 from conformance import contract as contract_mod
+from conformance.acceptance import refusal_cause
 from conformance.checks import RuleViolation
 from conformance.client import Client
 from conformance.contract import Contract
@@ -43,6 +44,7 @@ def _builtin_rules(op_id: str) -> dict[Callable[..., Any], str]:
     return {st_checks.negative_data_rejection: INVALID_REQUEST,
             schemathesis.checks.not_a_server_error: INVALID_REQUEST,
             st_checks.status_code_conformance: f"schema.{op_id}",
+            st_checks.positive_data_acceptance: f"schema.{op_id}",
             st_checks.content_type_conformance: "general.json-responses",
             st_checks.response_schema_conformance: f"schema.{op_id}"}
 
@@ -119,11 +121,18 @@ def _rejected_item_by_item(exchange: Exchange) -> bool:
     return isinstance(body, list) and any(isinstance(i, dict) and {"code", "msg"} <= i.keys() for i in body)
 
 
-def builtin_violations(case: Any, exchange: Exchange, *, negative: bool) -> list[RuleViolation]:
-    """schemathesis' own checks on the exchange, each failure attributed to the catalogue rule it judges."""
+def builtin_violations(case: Any, exchange: Exchange, *, negative: bool,
+                       acceptance: bool = True) -> list[RuleViolation]:
+    """schemathesis' own checks on the exchange, each failure attributed to the catalogue rule it judges.
+
+    `acceptance=False` leaves out `positive_data_acceptance` (the case's values may be the suite's guess), and so
+    does a refusal listed in fixtures/positive-refusals.yaml (state, clock, per-symbol bounds).
+    """
     wanted = _builtin_rules(exchange.operation_id)
     if not negative or _rejected_item_by_item(exchange):
         wanted.pop(st_checks.negative_data_rejection)
+    if negative or not acceptance or refusal_cause(exchange) is not None:
+        wanted.pop(st_checks.positive_data_acceptance)
     found: list[RuleViolation] = []
     response = Response.from_any(to_httpx(exchange))  # converted once, not once per check
     try:  # all at once first: nearly every exchange passes, and then one call is enough
@@ -155,11 +164,12 @@ def negative_violations(exchange: Exchange) -> list[RuleViolation]:
     return found
 
 
-def judge(case: Any, exchange: Exchange, *, negative: bool, rule_ids: Iterable[str] = ()) -> None:
+def judge(case: Any, exchange: Exchange, *, negative: bool, rule_ids: Iterable[str] = (),
+          acceptance: bool = True) -> None:
     """Run every applicable check (ours and schemathesis') and raise the first violation, others appended."""
     schema_rule = [f"schema.{exchange.operation_id}"] if exchange.operation_id else []  # e.g. an unexpected method
     ours = checks.run(exchange, [*GENERAL_RULES, *schema_rule, *rule_ids])
-    found = builtin_violations(case, exchange, negative=negative) + ours
+    found = builtin_violations(case, exchange, negative=negative, acceptance=acceptance) + ours
     if negative:
         found = negative_violations(exchange) + found
     found = list({(v.rule_id, v.actual): v for v in found}.values())
@@ -182,30 +192,37 @@ def fapi_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 PHASES = ("examples", "coverage", "fuzzing")
+# Answers to a valid request that are not a refusal of its data: 2XX, and statuses other rules judge (401/403 auth
+# and WAF, 404/405 an operation not implemented, 418/429 limits, 5XX not_a_server_error).
+POSITIVE_EXPECTED = ("2XX", "401", "403", "404", "405", "418", "429", "5XX")
 MODES = ("positive", "negative")
 
 
 @functools.cache
-def load_schema(path: str, seed: int, mode: str, examples: int) -> Any:
-    """The spec as a schemathesis schema, generating in one mode; 5XX is never an acceptable rejection."""
+def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[str, ...] = ()) -> Any:
+    """The spec as a schemathesis schema, generating in one mode, with the target's `symbols` where it lists them.
+
+    5XX is never an acceptable rejection; a valid request is accepted unless refused for a reason another rule owns.
+    """
     config = SchemathesisConfig.from_dict({
         "seed": seed, "generation": {"mode": mode, "max-examples": examples},
-        "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]}}})
+        "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]},
+                   "positive_data_acceptance": {"expected-statuses": list(POSITIVE_EXPECTED)}}})
     # Parsed with libyaml (schemathesis' from_path parses with pure-Python YAML, once per mode); same document.
-    document = read_yaml(Path(path), "contract spec")
+    document = generation.constrain(read_yaml(Path(path), "contract spec"), symbols)
     schema = schemathesis.openapi.from_dict(document, config=config)
     schema.location = Path(path).absolute().as_uri()
     return schema
 
 
 def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int,
-                   seed: int) -> list[Any]:
+                   seed: int, symbols: tuple[str, ...] = ()) -> list[Any]:
     """Every case schemathesis generates for one operation in one phase and mode, deterministically seeded.
 
     Cases are collected, not sent, inside Hypothesis: sending happens afterwards so no failure is shrunk into
     hundreds of extra requests.
     """
-    schema = load_schema(path, seed, mode, examples)
+    schema = load_schema(path, seed, mode, examples, symbols)
     label = f"{method.upper()} {op_path}"
     operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
     cases: list[Any] = []

@@ -9,15 +9,21 @@ from typing import Any
 
 import pytest
 
-from conformance import contract
+from conformance import checks, contract, generation
 from conformance import schemathesis_checks as adapter
+from conformance.acceptance import Acceptance
 from conformance.client import Client
 from conformance.exchange import Exchange
 from conformance.governor import Governor
+from conformance.orders import ORDER_PATH, OrderFactory
+from conformance.session import RunState
 
-SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 # Share of the run's weight budget this module may spend; every case item gets an equal slice of it.
 MODULE_SHARE = 0.5
+SEEDED_SYMBOLS = 3  # resting orders placed per positive item of an operation that reads or cancels orders
+# Operations whose valid request the suite builds itself, a resting LIMIT order far from the market: generated order
+# parameters rarely fit a symbol's filters, so each positive item also sends this one and judges its 2XX body.
+REFERENCE_PATHS = {"newOrder": ORDER_PATH, "testOrder": f"{ORDER_PATH}/test"}
 NEGATIVE_RULES = adapter.NEGATIVE_RULES
 
 
@@ -44,12 +50,27 @@ def _items() -> list[Any]:
 ITEMS = _items()
 
 
+@pytest.fixture(scope="module")
+def symbols(client: Client) -> generation.Symbols:
+    """The target's own symbols (exchangeInfo), enumerated in the spec's symbol parameters for this module."""
+    return generation.read_symbols(client)
+
+
+@pytest.fixture(scope="module")
+def acceptance(run_state: RunState) -> Iterator[Acceptance]:
+    """The share of positive cases answered 2XX per operation, written to <reports>/positive-acceptance.json."""
+    tally = Acceptance()
+    yield tally
+    if tally.sent:
+        tally.write(run_state.reports / "positive-acceptance.json")
+
+
 @pytest.fixture(scope="module", autouse=True)
-def _no_orders_left(client: Client) -> Iterator[None]:
+def _no_orders_left(client: Client, symbols: generation.Symbols) -> Iterator[None]:
     """Generated order requests must not outlive the module: cancel every open order per symbol after it."""
     yield
     if client.target.has("trading"):
-        for symbol in SYMBOLS:
+        for symbol in symbols.names or generation.spec_symbols(client.contract):  # unknown: the spec's examples
             client.call("DELETE", "/fapi/v1/allOpenOrders", {"symbol": symbol}, allow_faults=True, allow_limits=True)
 
 
@@ -75,33 +96,104 @@ def _sample(cases: list[Any], op: contract.Operation, budget: int, seed: int) ->
     return chosen
 
 
-def _label(op_id: str, phase: str, mode: str) -> None:
+def _seed(orders: OrderFactory, symbols: generation.Symbols, op: contract.Operation) -> list[generation.Seeded]:
+    """One resting order (far from the market, run-prefixed) per target symbol, for positive cases to name.
+
+    Only on a trading target, for an operation that reads or cancels orders: its cases then query a real order
+    and see a real 200 body, instead of guessing an orderId that names nothing (-2013).
+    """
+    if not (orders.client.target.has("trading") and generation.names_orders(op)):
+        return []
+    seeds = []
+    for symbol in symbols.names[:SEEDED_SYMBOLS]:
+        params = orders.resting_limit(symbol)
+        exchange = orders.client.call("POST", ORDER_PATH, params)
+        orders.remember(params)
+        body = exchange.response.json() if exchange.response.is_json else None
+        if exchange.response.status == 200 and isinstance(body, dict) and "orderId" in body:
+            client_id = body.get("clientOrderId", params["newClientOrderId"])
+            seeds.append(generation.Seeded(symbol, {"orderId": body["orderId"], "clientOrderId": client_id}))
+    return seeds
+
+
+def _prepare(client: Client, spec: contract.Contract, op: contract.Operation) -> None:
+    """Create the state `op` needs (`x-after`, e.g. an active listenKey) before its positive cases are sent."""
+    before = spec.operations.get(str(op.raw.get("x-after", "")))
+    if before is not None:
+        client.call(before.method, before.path)
+
+
+def _ready(cases: list[Any], op: contract.Operation, spec: contract.Contract, orders: OrderFactory,
+           symbols: generation.Symbols) -> list[Any]:
+    """Positive cases made valid on this target: the state they need, real orders named, windows and bounds kept."""
+    _prepare(orders.client, spec, op)
+    seeds = _seed(orders, symbols, op)
+    return [generation.repair(c, op, symbols, seeds[i % len(seeds)] if seeds else None) for i, c in enumerate(cases)]
+
+
+def _reference(orders: OrderFactory, symbols: generation.Symbols, op: contract.Operation) -> list[Exchange]:
+    """The item's reference order (a trading target, an operation in REFERENCE_PATHS): sent, remembered, returned."""
+    if op.id not in REFERENCE_PATHS or not orders.client.target.has("trading") or not symbols.names:
+        return []
+    params = orders.resting_limit(symbols.names[0])
+    exchange = orders.client.call("POST", REFERENCE_PATHS[op.id], params)
+    orders.remember(params)
+    return [exchange]
+
+
+def _allure() -> Any:
     try:
         import allure
     except ImportError:  # Allure output is optional
-        return
-    allure.dynamic.parameter("operation", op_id)
-    allure.dynamic.parameter("phase", phase)
-    allure.dynamic.parameter("mode", mode)
+        return None
+    return allure
+
+
+def _label(op_id: str, phase: str, mode: str) -> None:
+    if allure := _allure():
+        allure.dynamic.parameter("operation", op_id)
+        allure.dynamic.parameter("phase", phase)
+        allure.dynamic.parameter("mode", mode)
+
+
+def _tally(acceptance: Acceptance, symbols: generation.Symbols, op: contract.Operation,
+           exchanges: list[Exchange]) -> bool:
+    """Count the item's positive answers (the 2XX share also goes to Allure, outside the history ID: it is a figure).
+
+    Returns whether `positive_data_acceptance` may judge them: not when the operation takes a symbol and the
+    target's symbols are unknown, for a refusal may then be the suite's guess, not the target's fault.
+    """
+    share = acceptance.add(op.id, exchanges)
+    if allure := _allure():
+        allure.dynamic.parameter("positive answered 2XX", f"{share:.0%} of {len(exchanges)}", excluded=True)
+    judged = bool(symbols.names) or not generation.takes_target_values(op)
+    if not judged:
+        acceptance.unjudged[op.id] = symbols.reason
+    return judged
 
 
 @pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
 def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode: str, client: Client,
                                                    contract: contract.Contract, governor: Governor,
-                                                   request: pytest.FixtureRequest) -> None:
+                                                   symbols: generation.Symbols, acceptance: Acceptance,
+                                                   orders: OrderFactory, request: pytest.FixtureRequest) -> None:
     _label(op_id, phase, mode)
     seed = request.config.getoption("conformance_seed")
     examples = request.config.getoption("conformance_examples")
     op = contract.operations[op_id]
     cases = adapter.generate_cases(str(contract.path), op.method, op.path, phase=phase, mode=mode,
-                                   examples=examples, seed=seed)
+                                   examples=examples, seed=seed, symbols=symbols.names)
     if not cases:
         pytest.skip(f"schemathesis generates no {mode} case for {op_id} in the {phase} phase")
     budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
     negative = mode == "negative"
     chosen = _sample(cases, op, budget, seed)
+    chosen = chosen if negative else _ready(chosen, op, contract, orders, symbols)
     # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))
+    judged = negative or _tally(acceptance, symbols, op, exchanges)
     for case, exchange in zip(chosen, exchanges, strict=True):
-        adapter.judge(case, exchange, negative=negative)
+        adapter.judge(case, exchange, negative=negative, acceptance=judged)
+    for exchange in [] if negative else _reference(orders, symbols, op):  # not a generated case: not in the tally
+        checks.verify(exchange, [*adapter.GENERAL_RULES, f"schema.{op.id}"])

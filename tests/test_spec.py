@@ -340,3 +340,60 @@ def test_mutated_recorded_body_fails_validation(file: str, op_id: str, path: tup
     check = validator(success_pointer(op_id))
     assert check.is_valid(body), "the unmutated body must pass, or the control proves nothing"
     assert not check.is_valid(_mutated(body, path, how)), f"{op_id} accepts a body with {how} at {path}"
+
+
+def _marked(node: Any, source: str, path: str = "") -> list[str]:
+    """JSON paths of every node whose x-values-from starts with `source` (a run-time constraint)."""
+    if isinstance(node, list):
+        return [p for i, item in enumerate(node) for p in _marked(item, source, f"{path}/{i}")]
+    if not isinstance(node, dict):
+        return []
+    own = [path] if "x-values-from" in node and str(node["x-values-from"]).startswith(source) else []
+    return own + [p for key, sub in node.items() for p in _marked(sub, source, f"{path}/{key}")]
+
+
+def test_every_request_symbol_and_only_a_request_symbol_takes_the_target_symbols() -> None:
+    for op_id in operations():
+        symbol = params_of(op_id).get("symbol")
+        assert symbol is None or symbol["schema"].get("x-values-from") == "exchangeInfo.symbols[].symbol", op_id
+    assert sorted(_marked(spec(), "exchangeInfo.symbols[].symbol")) == [
+        "/components/parameters/symbol/schema", "/components/parameters/symbolOptional/schema",
+        "/components/schemas/BatchOrderItem/properties/symbol"]
+    assert not [p for p in _marked(spec(), "") if "/responses/" in p]
+
+
+def test_orders_named_by_the_run_are_the_one_of_order_parameters() -> None:
+    assert sorted(_marked(spec(), "run.orders[].")) == ["/components/parameters/orderId",
+                                                        "/components/parameters/origClientOrderId"]
+    grouped = {op_id: raw["x-one-of-params"] for op_id, (_, _, raw) in operations().items() if "x-one-of-params" in raw}
+    assert set(grouped) == {"cancelOrder", "modifyOrder", "queryOrder", "openOrder", "cancelBatchOrders"}
+    for op_id, names in grouped.items():
+        params = params_of(op_id)
+        assert len(names) == 2 and all(n in params and not params[n].get("required") for n in names), op_id
+
+
+def test_a_documented_window_bound_is_on_operations_with_a_window() -> None:
+    bounded = {op_id for op_id, (_, _, raw) in operations().items() if "x-max-window-ms" in raw}
+    assert bounded == {"allOrders", "userTrades"}
+    for op_id in bounded:
+        assert {"startTime", "endTime"} <= set(params_of(op_id)), op_id
+
+
+def test_the_spec_with_a_target_s_symbols_is_still_valid_and_loadable() -> None:
+    from conformance import generation
+
+    constrained = generation.constrain(spec(), ("XBTUSD", "ETHUSD"))
+    validate(constrained, cls=OpenAPIV31SpecValidator)
+    loaded = [r.ok() for r in schemathesis.openapi.from_dict(constrained).get_all_operations()]
+    assert len(loaded) == 38
+
+
+def test_a_per_symbol_bound_names_a_field_of_exchange_info_symbols() -> None:
+    bounded = {(op_id, name): p["x-maximum-from"] for op_id in operations()
+               for name, p in params_of(op_id).items() if "x-maximum-from" in p}
+    assert bounded == {("changeLeverage", "leverage"): "exchangeInfo.symbols[].maxLeverage"}
+
+
+def test_a_state_precondition_names_an_operation_of_the_spec() -> None:
+    after = {op_id: raw["x-after"] for op_id, (_, _, raw) in operations().items() if "x-after" in raw}
+    assert after == {"keepaliveUserDataStream": "startUserDataStream"}

@@ -7,16 +7,27 @@ import logging
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from .control import routes as control_routes
 from .dispatch import Dispatcher
 from .errors import error_body
 from .state import Latency, MockState, credentials
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 log = logging.getLogger("ztdx-fapi-mock")
+
+
+class _Fapi:
+    """The fapi as a plain ASGI app: every method (TRACE too) reaches the dispatcher, which answers 405 with Allow."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.dispatcher(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -26,7 +37,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if name is None:
         return JSONResponse({"code": -1000, "msg": str(getattr(exc, "detail", "error"))}, status_code=status)
     code, body = error_body(name)
-    return JSONResponse(body, status_code=code)
+    headers = exc.headers if isinstance(exc, HTTPException) else None  # Starlette's Allow on a 405 (RFC 9110)
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def _bug(request: Request, exc: Exception) -> JSONResponse:
@@ -46,12 +58,9 @@ def create_app(seed: int = 42, api_key: str | None = None, api_secret: str | Non
     state.reset()  # picks up the initial latency
     dispatcher = Dispatcher(state)
 
-    async def fapi(request: Request) -> Response:  # a plain function, so Starlette treats it as request/response
-        return await dispatcher(request)
-
     app = Starlette(
         routes=[Mount("/__mock__", routes=control_routes(state)),
-                Route("/{path:path}", fapi, methods=ALL_METHODS)],
+                Route("/{path:path}", _Fapi(dispatcher))],  # an ASGI app: no method list, so none is refused here
         exception_handlers={HTTPException: _http_error, Exception: _bug},
     )
     app.state.mock = state

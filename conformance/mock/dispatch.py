@@ -81,7 +81,10 @@ class Dispatcher:
                 state.limiter.charge(now, 1, 0)
                 raise ApiError("method_not_allowed" if methods else "path_not_found")
         except ApiError as err:
-            return self.fail(err, now, ep)
+            response = self.fail(err, now, ep)
+            if methods and err.kind == "method_not_allowed":
+                response.headers["Allow"] = ", ".join(sorted(methods))  # RFC 9110: a 405 lists what the path takes
+            return response
         return await self.endpoint(request, ep, now)
 
     async def parse(self, request: Request, method: str) -> tuple[Params | None, ApiError | None]:

@@ -14,6 +14,7 @@ from .errors import ApiError
 MAX_BODY_BYTES = 64 * 1024
 INT_RE = re.compile(r"^-?[0-9]{1,20}$")
 INT_LEGAL = "^[0-9]{1,20}$"
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DECIMAL_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?$")
 DECIMAL_LEGAL = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 INT64_MAX = 2**63 - 1
@@ -112,6 +113,8 @@ class Params:
     def integer(self, name: str, required: bool = False, lo: int | None = None, hi: int | None = None) -> int | None:
         text = self.text(name, required)
         if text is None:
+            if self.values.get(name) == "":  # sent empty: not a number, and not the same as not sent
+                raise ApiError("illegal_chars_param", name=name, legal=INT_LEGAL)
             return None
         if not INT_RE.match(text):
             raise ApiError("illegal_chars_param", name=name, legal=INT_LEGAL)

@@ -8,7 +8,7 @@ from typing import Any
 from .book import Order
 from .errors import ApiError
 from .orders import NEEDS_PRICE, NEEDS_STOP, check_lot, check_notional, check_tick, check_trigger, parse_order
-from .params import Params, item_params
+from .params import INT_LEGAL, UUID_RE, Params, item_params
 from .routing import Ctx, Endpoint, batch_order_count, by_symbol
 from .symbols import SYMBOLS
 from .windows import select, time_range
@@ -147,6 +147,8 @@ def _order_id(p: Params) -> int | None:
     text = p.text("orderId")
     if text is None:
         return None
+    if not (text.isdigit() or UUID_RE.match(text)):
+        raise ApiError("illegal_chars_param", name="orderId", legal=f"{INT_LEGAL} or a UUID")
     return int(text) if text.isdigit() else 2**63
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import schemathesis
 
+import conformance.st_hooks  # noqa: F401  (registers the target's symbols and ordered windows for st run)
 from conformance import checks, contract
 from conformance.exchange import Exchange
 from conformance.schemathesis_checks import GENERAL_RULES

@@ -13,10 +13,13 @@ SPEC = ROOT / "fixtures" / "openapi.yaml"
 HERE = Path(__file__).resolve().parent
 PHASES = ("examples", "coverage", "fuzzing")
 MODES = ("positive", "negative")
-# The checks the schema module runs per exchange: schemathesis' five plus the suite's own (as a hook check).
+# The checks the schema module runs per exchange: schemathesis' six plus the suite's own (as a hook check).
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_schema_conformance", "negative_data_rejection", "fapi_conformance_bench")
-ST_CONFIG = '[checks.negative_data_rejection]\nexpected-statuses = ["4XX"]\n'
+          "response_schema_conformance", "negative_data_rejection", "positive_data_acceptance",
+          "fapi_conformance_bench")
+ST_CONFIG = ('[checks.negative_data_rejection]\nexpected-statuses = ["4XX"]\n'
+             '[checks.positive_data_acceptance]\nexpected-statuses = ["2XX", "401", "403", "404", "405", "418", "429", '
+             '"5XX"]\n')
 # A budget large enough that the module's weight sampling drops no case: both runners send every case.
 UNSAMPLED_BUDGET = "1000"
 SEED = 20261125
@@ -81,7 +84,9 @@ def compare(repeats: int, examples: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, mock_process() as url:
         config = Path(tmp) / "schemathesis.toml"
         config.write_text(ST_CONFIG)
-        env = {"SCHEMATHESIS_HOOKS": "bench_hooks", "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
+        # bench_hooks also loads conformance.st_hooks: the target's symbols and ordered windows, as the module does
+        env = {"SCHEMATHESIS_HOOKS": "bench_hooks", "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}",
+               "FAPI_CONFORMANCE_URL": url}
         for _ in range(repeats):  # interleaved, so drift on a shared runner hits both alike
             runs["suite"].append(measure(schema_module_cmd(url, ops, examples, Path(tmp) / "r"), url))
             runs["st"].append(_summed([measure(st_cmd(url, ops, examples, config, mode), url, env)

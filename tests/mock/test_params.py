@@ -114,6 +114,23 @@ def test_unknown_paths_and_methods_answer_json(api: Api) -> None:
     assert error(api.http.get("/__mock__/nothing"))[0] == 404
 
 
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("PATCH", "/fapi/v1/order", "DELETE, GET, POST, PUT"), ("TRACE", "/fapi/v1/time", "GET"),
+    ("POST", "/fapi/v1/time", "GET"), ("FOO", "/fapi/v1/listenKey", "DELETE, POST, PUT"),
+    ("DELETE", "/__mock__/state", "GET, HEAD")])
+def test_a_405_names_the_methods_the_path_takes(api: Api, method: str, path: str, allow: str) -> None:
+    response = api.http.request(method, path)
+    assert response.status_code == 405 and response.json()["code"] == -1000
+    assert sorted(response.headers["allow"].split(", ")) == allow.split(", ")  # RFC 9110 §15.5.6
+
+
+def test_an_empty_optional_integer_or_a_malformed_order_id_is_refused(api: Api) -> None:
+    assert error(api.get("/fapi/v1/trades", symbol="BTCUSDT", limit=""))[:2] == (400, -1100)
+    assert error(api.call("GET", "/fapi/v1/allOrders", {"symbol": "BTCUSDT", "orderId": "."}))[:2] == (400, -1100)
+    uuid = "3fa42833-9508-4061-8d80-b68563dcd521"  # the real ZTDX open-orders response's orderId (§5.C)
+    assert api.call("GET", "/fapi/v1/allOrders", {"symbol": "BTCUSDT", "orderId": uuid}).status_code == 200
+
+
 def test_a_flood_of_garbage_never_yields_a_5xx(api: Api) -> None:
     garbage = ["%", "%%%", "a=%zz", "=&=&", "symbol=" + "A" * 5000, "limit=" + "9" * 400, "&&&&", "symbol=%E2%82"]
     for query in garbage:
