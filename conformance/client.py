@@ -134,15 +134,17 @@ class Client:
 
     def _send(self, req: _Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
+        op = req.operation
+        weight = op.weight(req.params()) if op else 1
+        # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and
+        # earn a -1021 the target never deserved (a small --conformance-budget paces for tens of seconds).
+        self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
         given: dict[str, Any] = dict(req.headers)
         query, hdrs = self._sign(req.query, req.body, given) if req.signed else (req.query, given)
         raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
             hdrs["Content-Type"] = req.content_type or FORM
         hdrs = {k: v for k, v in hdrs.items() if v is not None}  # a None header is one left out on purpose
-        op = req.operation
-        weight = op.weight(req.params()) if op else 1
-        self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
         Client.orders_sent_total += req.creates_orders
         url = req.path + ("?" + urlencode(query) if query else "")
         try:

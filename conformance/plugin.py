@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conformance import outcomes, targets
+from conformance import inputs, options, outcomes, refusal, targets
 from conformance.errors import ConfigError, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
@@ -26,21 +26,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow deliberate over-limit traffic (429/418) on a non-mock target")
     group.addoption("--conformance-allow-production-trading", action="store_true",
                     help="DANGER: allow trading tests on a production or unknown host (real money)")
-    group.addoption("--conformance-budget", type=float, default=None,
+    group.addoption("--conformance-budget", default=None,  # parsed by conformance.options (one-line errors)
                     help="share of the documented per-minute weight and order limits the run may use (default 0.5;"
                          " the bundled mock runs with 10x the documented limits and a budget of 5.0)")
-    group.addoption("--conformance-profile", choices=("full", "testnet"), default="full",
+    group.addoption("--conformance-profile", default="full",
                     help="full (default) or testnet: the nightly profile — fewer generated cases, nothing provoked")
-    group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")
-    group.addoption("--conformance-examples", type=int, default=10,
+    group.addoption("--conformance-seed", default=20261125, help="seed for generated cases")
+    group.addoption("--conformance-examples", default=10,
                     help="generated examples per operation in the schema module")
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
 def pytest_configure(config: pytest.Config) -> None:
     try:
+        options.check(config)  # every option, then every input file, before anything starts or is imported
+        inputs.check_cases()
         config.stash[STATE] = state = RunState.from_config(config)
     except ConfigError as exc:
+        refusal.record(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
     # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
     if getattr(config.option, "xmlpath", None) is None:
@@ -56,6 +59,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.start()
     except ConfigError as exc:
         state.stop()
+        refusal.record(session.config, str(exc), state.target_info() if state.target else None)
         raise pytest.UsageError(str(exc)) from None
     except TargetUnavailable as exc:
         # No test runs and no rule is judged: collection is emptied, and sessionfinish says so in one line.

@@ -4,8 +4,10 @@ Exit statuses of a conformance run (`pytest conformance ...`):
   0   every judged rule held (skips for missing capabilities or known deviations do not count against it)
   1   a MUST rule failed (or, with --conformance-strict, a SHOULD rule), or the harness itself broke (error)
   2   interrupted (Ctrl-C); the end-of-run cleanup still ran and the summary shows the open orders left
-  4   usage or configuration error: bad option, unknown rule ID or capability, half-set credentials
-  75  target unavailable (EX_TEMPFAIL): unreachable host, DNS or TLS failure, rejected or missing API key,
+  4   usage or configuration error: bad option or input file, unknown rule ID or capability, half-set or (for the
+      testnet) missing credentials, keys over plain http to a remote host
+  5   nothing selected (pytest's own status: e.g. -k or -m matched no test)
+  75  target unavailable (EX_TEMPFAIL): unreachable host, DNS or TLS failure, rejected API key,
       a target that rate-limits the run (429/418) or leaves most tests unjudged — never a contract verdict
 """
 
@@ -22,7 +24,7 @@ from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
-from conformance.errors import TargetUnavailable
+from conformance.errors import ConfigError, TargetUnavailable
 from conformance.governor import Governor
 from conformance.results import Results
 
@@ -86,10 +88,14 @@ class RunState:
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
                                       allow_mainnet_trading=self.allow_mainnet_trading,
                                       provoke_limits=self.provoke_limits, profile=self.profile)
+        creds = self.target.credentials
+        if creds is None and (self.target.kind == "testnet" or self.profile == "testnet"):
+            raise ConfigError("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET (a testnet API key) —"
+                              " nothing was sent")
         self._check_reachable()
         self._check_credentials()
         path = self.deviations_path or deviations.path_for(self.target.name)
-        self.deviations = deviations.load(path, self.catalogue)
+        self.deviations = deviations.load(path, self.catalogue, required=self.deviations_path is not None)
         return self.target
 
     def _check_reachable(self) -> None:
@@ -111,8 +117,6 @@ class RunState:
         assert self.target is not None
         creds = self.target.credentials
         if creds is None:
-            if self.target.kind == "testnet" or self.profile == "testnet":
-                raise TargetUnavailable("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET for the testnet")
             return
         client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET))
         try:
