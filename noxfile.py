@@ -76,6 +76,9 @@ BYTECODE = {"PYTHONDONTWRITEBYTECODE": ""}
 # pytest's exit status of the conformance run, for the overall status of `python3 noxfile.py` (see the end of the file).
 STATUS_VAR = "FAPI_CONFORMANCE_EXIT_STATUS"
 EXIT_USAGE, EXIT_INTERRUPTED = 4, 2
+NO_REPORT = {"4": "the conformance run stopped at a configuration error (exit 4), before any test ran",
+             "5": "the conformance run selected no test (exit 5)",
+             "75": "the target was unavailable (exit 75): no rule was judged; reports/rules.json says why"}
 # How long nox waits, after Ctrl-C, for pytest to cancel the run's orders before it terminates it (nox's own 0.3 s
 # would cut the cleanup short).
 CLEANUP_WAIT = 120.0
@@ -191,6 +194,9 @@ def clients(session: nox.Session) -> None:
 @nox.session
 def report(session: nox.Session) -> None:
     """Allure 3 HTML report (directory + single file) from reports/allure-results, with history."""
+    why = NO_REPORT.get(os.environ.get(STATUS_VAR, ""))
+    if why:  # results left in the folder are an earlier run's: a report of them would read as this run's
+        session.skip(f"no report: {why}")
     if not any(ALLURE_RESULTS.glob("*-result.json")):
         session.error(f"no Allure results in {ALLURE_RESULTS.relative_to(ROOT)}: run `nox -s conformance` first")
     node, env = _allure(session)
