@@ -58,6 +58,9 @@ class Catalogue(Mapping[str, Rule]):
                 f"unknown rule ID {rule_id!r}: add it to {self.path.name} or fix the reference"
             ) from None
 
+    def __contains__(self, rule_id: object) -> bool:  # Mapping's default would raise CatalogueError, not answer
+        return rule_id in self._rules
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rules)
 

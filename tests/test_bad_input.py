@@ -153,7 +153,10 @@ def test_bad_input_is_one_clear_line_and_the_documented_status(name: str, runner
         assert all(fragment in lines[0] for fragment in case.names), lines[0]
         assert case.status == 75 or " — " in lines[0], f"the line does not say what to do: {lines[0]}"
         assert not case.located or LOCATED.match(lines[0]), f"not FILE:LINE:COL: {lines[0]}"
-    rules = copy / "reports" / "rules.json"
-    if rules.exists():
-        verdicts = {r["verdict"] for r in json.loads(rules.read_text(encoding="utf-8"))["rules"]}
+    reports = copy / "reports"
+    if (reports / "rules.json").exists():
+        rules = json.loads((reports / "rules.json").read_text(encoding="utf-8"))
+        verdicts = {r["verdict"] for r in rules["rules"]}
         assert verdicts <= {"not-tested"}, f"rules.json claims verdicts: {verdicts}"
+        safety = json.loads((reports / "safety.json").read_text(encoding="utf-8"))
+        assert safety["status"] == rules["target"]["status"], "safety.json and rules.json disagree on the status"

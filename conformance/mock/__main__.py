@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 import uvicorn
 
@@ -27,13 +28,18 @@ def _number(kind: type[int] | type[float], low: float, high: float | None = None
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range: use a value {bound}")
+            raise argparse.ArgumentTypeError(f"{text} is out of range — use a value {bound}")
         return value
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of argparse's usage block
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m conformance.mock", description=__doc__)
+    parser = _Parser(prog="python -m conformance.mock", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=_number(int, 0, 65535), default=8765)
     parser.add_argument("--seed", type=int, default=42)
