@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conformance import inputs, options, outcomes, refusal, targets
+from conformance import inputs, options, outcomes, refusal, spec_check, targets
 from conformance.errors import ConfigError, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         options.check(config)  # every option, then every input file, before anything starts or is imported
         inputs.check_cases()
         config.stash[STATE] = state = RunState.from_config(config)
+        spec_check.check_rule_operations(state.catalogue, state.contract)
     except ConfigError as exc:
         refusal.record(config, str(exc))
         raise pytest.UsageError(str(exc)) from None

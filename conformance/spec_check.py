@@ -130,3 +130,13 @@ def check(path: Path, text: str, document: Any) -> None:
     check_refs(path, text, document)
     check_operation_ids(path, text, document)
     check_openapi(path, text, document)
+
+
+def check_rule_operations(rules: Any, spec: Any) -> None:
+    """A rule naming an operation (`operation:` in the catalogue) names one of the spec: else it would stay
+    "not tested" without a word."""
+    for index, rule in enumerate(rules.values()):
+        if rule.operation and rule.operation not in spec.operations:
+            raise inputs.fail_at(rules.path, ["rules", index, "operation"],
+                                 f"rule {rule.id} names operation {rule.operation!r}, which {spec.path.name} lacks",
+                                 "fix the operationId, or the spec")

@@ -81,6 +81,9 @@ CASES = {
     "catalogue-unknown-key": Case(names=("rules.yaml", "unknown key 'severity'"), located=True,
                                   edit=_edit("fixtures/rules.yaml", "    level: MUST\n",
                                              "    level: MUST\n    severity: high\n")),
+    "catalogue-unknown-operation": Case(names=("rules.yaml", "'depthX'", "openapi.yaml lacks"), located=True,
+                                        edit=_edit("fixtures/rules.yaml", "    operation: depth\n",
+                                                   "    operation: depthX\n")),
     "case-file-not-boolean": Case(names=("api-key-header.yaml", "valid"), located=True,
                                   edit=_edit("fixtures/cases/auth/api-key-header.yaml", "valid: true", "valid: yes!")),
     "deviations-unknown-rule": Case(names=("mock.yaml", "unknown rule ID 'no.such-rule'"), located=True,
@@ -95,11 +98,18 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def nox_ready() -> None:
-    """This clone's nox bootstrap exists (made by the first `python3 noxfile.py`; made here when it is missing)."""
+def nox_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """This clone's nox bootstrap and conformance venv exist, set up from this clone (a copy's nox must find the venv
+    ready: installing from the copy would point the clone's venv at a temporary folder)."""
     if not BOOTSTRAP_PYTHON.exists():
         subprocess.run([sys.executable, str(ROOT / "noxfile.py"), "-l"], cwd=ROOT, check=True, capture_output=True,
                        timeout=CASE_TIMEOUT)
+    if not (ROOT / ".nox" / "conformance" / ".fapi-conformance-installed").exists():
+        reports = tmp_path_factory.mktemp("setup-reports")  # the refusal below writes there, not in reports/
+        done = subprocess.run([str(BOOTSTRAP_PYTHON), str(ROOT / "noxfile.py"), "-s", "conformance", "--",
+                               "--conformance-budget=-1", f"--conformance-reports={reports}"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=CASE_TIMEOUT, check=False)
+        assert done.returncode == 4, done.stdout[-3000:] + done.stderr[-2000:]
 
 
 def _copy(tmp_path: Path) -> Path:
