@@ -55,7 +55,7 @@ class Catalogue(Mapping[str, Rule]):
             return self._rules[rule_id]
         except KeyError:
             raise CatalogueError(
-                f"unknown rule ID {rule_id!r}: add it to {self.path.name} or fix the reference"
+                f"unknown rule ID {rule_id!r} — add it to {self.path.name} or fix the reference"
             ) from None
 
     def __contains__(self, rule_id: object) -> bool:  # Mapping's default would raise CatalogueError, not answer

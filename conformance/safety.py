@@ -124,6 +124,8 @@ def _status(exitstatus: int, safety: RunSafety) -> tuple[str, str]:
     """'target unavailable' only when no rule failed: a contract failure is never hidden behind it."""
     if exitstatus == 5:  # pytest.ExitCode.NO_TESTS_COLLECTED
         return "nothing selected", "nothing selected: no test matched the selection (-k, -m or paths)"
+    if exitstatus == 4:  # a usage error found at collection (unknown rule ID or capability)
+        return "configuration error", "configuration error: see the ERROR line; no rule was judged"
     if exitstatus != 0:
         return ("interrupted" if exitstatus == 2 else "failed"), ""
     reasons = list(safety.unavailable.values())

@@ -90,6 +90,9 @@ CASES = {
                                     edit=_edit("fixtures/deviations/mock.yaml", "deviations: []",
                                                "deviations:\n  - {rule: no.such-rule, reason: r, link: https://x, "
                                                "review: 2027-01-31}")),
+    "test-marks-unknown-rule": Case(names=("test_parity.py", "unknown rule ID 'general.no-such-rule'"),
+                                    edit=_edit("conformance/test_parity.py", '.rule("general.testnet-parity")',
+                                               '.rule("general.no-such-rule")')),
     "credentials-half-set": Case(names=("ZTDX_API_SECRET",), env={"ZTDX_API_KEY": "half-set-key-0123"}),
     "testnet-without-keys": Case(session="testnet", names=("ZTDX_API_KEY", "ZTDX_API_SECRET")),
     "target-unreachable": Case(status=75, names=("target unavailable", "unreachable")),
