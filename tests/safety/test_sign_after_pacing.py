@@ -37,3 +37,22 @@ def test_the_client_never_follows_a_redirect() -> None:
         assert isinstance(client.http, httpx.Client)
     finally:
         client.close()
+
+
+def test_pace_now_pays_for_the_next_calls_once(scripted: Callable[..., tuple], clock: FakeClock) -> None:
+    """A hand-signed request waits in pace_now (before it fixes its timestamp); the call itself then sends at once,
+    and the budget counts each request once."""
+    governor = Governor(share=0.001, clock=clock, sleep=clock.sleep)  # 2 weight per minute
+    client, seen = scripted(lambda request: answer(200, {"dualSidePosition": False}), governor)
+    params = {"symbol": "BTCUSDT", "orderId": "1"}
+    client.call("GET", "/fapi/v1/order", params)
+    client.call("GET", "/fapi/v1/order", params)
+    client.pace_now("GET", "/fapi/v1/order", params, count=2)  # the budget is spent: this is where it waits
+    waited = len(clock.slept)
+    assert waited >= 1
+    client.pace_now("GET", "/fapi/v1/order", params)  # already paid for: no second wait, no second charge
+    client.call("GET", "/fapi/v1/order", params)
+    client.call("GET", "/fapi/v1/order", params)
+    assert len(clock.slept) == waited and governor.sent == 4 and len(seen) == 4
+    client.call("GET", "/fapi/v1/order", params)  # the credits are used up: paced again
+    assert len(clock.slept) > waited and governor.sent == 5
