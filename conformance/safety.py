@@ -198,6 +198,11 @@ def pytest_conformance_safety_summary(terminalreporter: Any, exitstatus: int, co
     tr.section("conformance safety")
     for line in summary_lines(safety):
         tr.write_line(redact.redact(line))
+    state = config.stash.get(STATE, None)
+    if safety.governor is not None and safety.governor.waits and state is not None and state.target is not None \
+            and state.target.kind == "mock" and state.target_option != "mock":
+        tr.write_line(f"paced: this mock keeps the documented limits and the run may use {state.budget} of them; start "
+                      "it with --limits-scale 10 and pass --conformance-budget=5 to run unpaced (README: the mock)")
 
 
 def summary_lines(safety: RunSafety) -> list[str]:
