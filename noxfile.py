@@ -4,6 +4,9 @@
 `python3 noxfile.py` (no nox installed) makes `.nox/_bootstrap` with pinned nox and uv, re-runs itself there, then
 runs the default sessions: conformance (against the bundled mock) and report. `python3 noxfile.py -s selftest` runs
 the project's own tests. `python3 noxfile.py -l` lists every session.
+
+`python3 noxfile.py` exits with the conformance run's own status (README: 0, 1, 2, 4, 5, 75), not nox's 1; SIGTERM
+acts like Ctrl-C. Once set up, sessions need no network: nothing is installed while pyproject.toml is unchanged.
 """
 
 from __future__ import annotations
@@ -209,7 +212,8 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def mock(session: nox.Session) -> None:
-    """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N` to change)."""
+    """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N --limits-scale N`); one line
+    once it listens; it stops with this session (Ctrl-C, SIGTERM, or the session's death)."""
     _install(session)
     session.run("python", "-m", "conformance.mock", "--host", "127.0.0.1", "--exit-with-parent",
                 *(session.posargs or ["--port", "8765"]), interrupt_timeout=5.0)
