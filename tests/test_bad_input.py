@@ -51,6 +51,7 @@ class Case:
     edit: Callable[[Path], None] | None = None
     env: dict[str, str] = field(default_factory=dict)
     session: str = "conformance"
+    isolated: bool = False  # run with no network but loopback (unshare -rn): a regression could not reach the host
 
 
 CASES = {
@@ -93,6 +94,10 @@ CASES = {
     "test-marks-unknown-rule": Case(names=("test_parity.py", "unknown rule ID 'general.no-such-rule'"),
                                     edit=_edit("conformance/test_parity.py", '.rule("general.testnet-parity")',
                                                '.rule("general.no-such-rule")')),
+    "keys-in-clear-to-a-remote-host": Case(("--conformance-target=http://192.0.2.1:8765",), isolated=True,
+                                           names=("in clear text", "--conformance-allow-insecure-http"),
+                                           env={"ZTDX_API_KEY": "clear-key-0123456789",
+                                                "ZTDX_API_SECRET": "clear-secret-0123456789"}),
     "credentials-half-set": Case(names=("ZTDX_API_SECRET",), env={"ZTDX_API_KEY": "half-set-key-0123"}),
     "testnet-without-keys": Case(session="testnet", names=("ZTDX_API_KEY", "ZTDX_API_SECRET")),
     "target-unreachable": Case(status=75, names=("target unavailable", "unreachable")),
@@ -142,6 +147,11 @@ def _environment(case: Case) -> dict[str, str]:
     return env | case.env
 
 
+def _isolation_works() -> bool:
+    return bool(shutil.which("unshare")) and subprocess.run(["unshare", "-rn", "true"], capture_output=True,
+                                                            check=False).returncode == 0
+
+
 def _error_lines(output: str, status: int) -> list[str]:
     """pytest's one usage-error line, the suite's one 'target unavailable' line, or the testnet session's refusal."""
     prefixes = ("fapi-conformance: ",) if status == 75 else ("ERROR: ", "nox > Session testnet aborted: ")
@@ -155,7 +165,12 @@ def test_bad_input_is_one_clear_line_and_the_documented_status(name: str, runner
     case, copy = CASES[name], _copy(tmp_path)
     if case.edit is not None:
         case.edit(copy)
-    done = subprocess.run(_command(runner, case, copy), cwd=copy, env=_environment(case), capture_output=True,
+    command = _command(runner, case, copy)
+    if case.isolated:
+        if not _isolation_works():
+            pytest.skip("unshare -rn is not available: this case would need a network guard")
+        command = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+    done = subprocess.run(command, cwd=copy, env=_environment(case), capture_output=True,
                           text=True, timeout=CASE_TIMEOUT, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == case.status, output[-3000:]
