@@ -61,6 +61,27 @@ def parse(path: Path, what: str, error: type[ConfigError] = ConfigError) -> tupl
         context = getattr(exc, "context", None)
         detail = f"{context}, {problem}" if context else problem
         raise error(located(path, line, column, f"invalid YAML ({detail})", "fix the syntax there")) from None
+    except (ValueError, TypeError) as exc:  # well-formed YAML whose value cannot be built, e.g. 2027-02-30
+        line, column = _unbuildable(text)
+        what = f"a value cannot be read ({exc})"
+        raise error(located(path, line, column, what, "write a valid value there")) from None
+
+
+def _unbuildable(text: str) -> tuple[int, int]:
+    """Where the first scalar that PyYAML cannot construct (a date that does not exist...) is."""
+    stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node, deep=True)
+            except (ValueError, TypeError, yaml.YAMLError):
+                return node.start_mark.line + 1, node.start_mark.column + 1
+        elif isinstance(node, yaml.MappingNode):
+            stack[:0] = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack[:0] = list(node.value)
+    return 1, 1
 
 
 def position(text: str, where: Sequence[Any]) -> tuple[int, int]:

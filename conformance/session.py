@@ -68,6 +68,7 @@ class RunState:
                     deviations_path=Path(dev) if dev else None,
                     profile=str(opt("conformance_profile", "full") or "full"),
                     budget=opt("conformance_budget", None))
+        deviations.check_all(state.catalogue)
         state.results = Results(state.catalogue)
         return state
 

@@ -91,6 +91,10 @@ CASES = {
                                     edit=_edit("fixtures/deviations/mock.yaml", "deviations: []",
                                                "deviations:\n  - {rule: no.such-rule, reason: r, link: https://x, "
                                                "review: 2027-01-31}")),
+    "other-target-deviations-no-such-date": Case(names=("testnet.yaml", "day is out of range"), located=True,
+                                                 edit=_edit("fixtures/deviations/testnet.yaml", "deviations: []",
+                                                            "deviations:\n  - {rule: errors.body-shape, reason: r, "
+                                                            "link: https://x, review: 2027-02-30}")),
     "test-marks-unknown-rule": Case(names=("test_parity.py", "unknown rule ID 'general.no-such-rule'"),
                                     edit=_edit("conformance/test_parity.py", '.rule("general.testnet-parity")',
                                                '.rule("general.no-such-rule")')),
