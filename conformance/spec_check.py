@@ -96,6 +96,37 @@ def _remember(stamp: Path | None) -> None:
             pass  # no writable cache: validate again next time
 
 
+def _at(node: Any, path: list[Any]) -> Any:
+    for step in path:
+        found = (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node))
+        if not found:
+            raise LookupError(step)
+        node = node[step]
+    return node
+
+
+def _anchor(document: Any, path: list[Any], instance: Any) -> list[Any]:
+    """The path from the document root: the validator checks each schema on its own, so a schema error's path is
+    relative to that schema; the first node below which that path holds the offending value is where it is."""
+    try:
+        if _at(document, path) == instance:
+            return path
+    except LookupError:
+        pass
+    stack: list[tuple[list[Any], Any]] = [([], document)]
+    while stack:
+        prefix, node = stack.pop(0)
+        try:
+            if path and _at(node, path) == instance:
+                return prefix + path
+        except LookupError:
+            pass
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        stack[:0] = [([*prefix, key], value) for key, value in items]
+    return path
+
+
 def check_openapi(path: Path, text: str, document: Mapping[str, Any]) -> None:
     stamp = _stamp(text)
     if stamp is not None and stamp.exists():
@@ -110,7 +141,7 @@ def check_openapi(path: Path, text: str, document: Mapping[str, Any]) -> None:
     if error is None:
         _remember(stamp)
         return
-    where = list(getattr(error, "absolute_path", []) or [])
+    where = _anchor(document, list(getattr(error, "absolute_path", []) or []), getattr(error, "instance", None))
     message = str(getattr(error, "message", error)).splitlines()[0]
     unknown = _UNEXPECTED.search(message)
     if unknown:
