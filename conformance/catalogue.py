@@ -9,12 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from conformance import FIXTURES
-from conformance.errors import CatalogueError, read_yaml
+from conformance import FIXTURES, inputs
+from conformance.errors import CatalogueError
 
 RULES_PATH = FIXTURES / "rules.yaml"
 LEVELS = ("MUST", "SHOULD")
-ID_PATTERN = re.compile(r"^[a-z0-9]+\.[A-Za-z0-9][A-Za-z0-9-]*$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+\.[A-Za-z0-9][A-Za-z0-9-]*$")  # also in fixtures/schemas/rules.schema.json
 REQUIRED = ("id", "title", "level", "section", "link", "quote")
 OPTIONAL = ("source", "messages", "note", "operation")
 
@@ -55,8 +55,11 @@ class Catalogue(Mapping[str, Rule]):
             return self._rules[rule_id]
         except KeyError:
             raise CatalogueError(
-                f"unknown rule ID {rule_id!r}: add it to {self.path.name} or fix the reference"
+                f"unknown rule ID {rule_id!r} — add it to {self.path.name} or fix the reference"
             ) from None
+
+    def __contains__(self, rule_id: object) -> bool:  # Mapping's default would raise CatalogueError, not answer
+        return rule_id in self._rules
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rules)
@@ -65,44 +68,22 @@ class Catalogue(Mapping[str, Rule]):
         return len(self._rules)
 
 
-def _entry_error(path: Path, index: int, entry: Any, problem: str) -> CatalogueError:
-    ident = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
-    return CatalogueError(f"{path.name}: entry {ident}: {problem}")
-
-
-def _parse_entry(path: Path, index: int, entry: Any) -> Rule:
-    if not isinstance(entry, dict):
-        raise _entry_error(path, index, entry, "must be a mapping")
-    missing = [key for key in REQUIRED if not str(entry.get(key, "")).strip()]
-    if missing:
-        raise _entry_error(path, index, entry, f"missing {', '.join(missing)}")
-    unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise _entry_error(path, index, entry, f"unknown key(s) {', '.join(unknown)}")
-    if not ID_PATTERN.match(entry["id"]):
-        raise _entry_error(path, index, entry, "id must look like 'area.slug'")
-    if entry["level"] not in LEVELS:
-        raise _entry_error(path, index, entry, f"level must be one of {', '.join(LEVELS)}")
-    messages = entry.get("messages") or ()
-    if not isinstance(messages, list | tuple) or not all(isinstance(m, str) for m in messages):
-        raise _entry_error(path, index, entry, "messages must be a list of strings")
+def _rule(entry: dict[str, Any]) -> Rule:
     values = {key: entry[key] for key in REQUIRED + OPTIONAL if key in entry}
-    values["messages"] = tuple(messages)
+    values["messages"] = tuple(entry.get("messages") or ())
     return Rule(**values)
 
 
 def load(path: Path = RULES_PATH) -> Catalogue:
-    """Load and validate a catalogue file; every problem is a one-line `CatalogueError`."""
-    data = read_yaml(path, "rule catalogue", CatalogueError)
-    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        raise CatalogueError(f"{path.name} must be a mapping with a 'rules' list")
-    rules = [_parse_entry(path, i, entry) for i, entry in enumerate(data["rules"])]
+    """Load a catalogue file held to fixtures/schemas/rules.schema.json; every problem is one located line."""
+    data = inputs.load(path, "rules", "rule catalogue", CatalogueError)
     seen: set[str] = set()
-    for rule in rules:
-        if rule.id in seen:
-            raise CatalogueError(f"{path.name}: duplicate rule ID {rule.id!r}")
-        seen.add(rule.id)
-    return Catalogue(rules, path)
+    for index, entry in enumerate(data["rules"]):
+        if entry["id"] in seen:
+            raise inputs.fail_at(path, ["rules", index, "id"], f"duplicate rule ID {entry['id']!r}",
+                                 "IDs are never reused: give this rule a new ID", CatalogueError)
+        seen.add(entry["id"])
+    return Catalogue([_rule(entry) for entry in data["rules"]], path)
 
 
 @cache

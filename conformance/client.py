@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,8 +96,30 @@ class Client:
         self.retries: list[retry.RetryRecord] = []
         self.unknown_outcomes: list[reconcile.Finding] = []
         self.sleep = sleep
+        self._paced = threading.local()  # budget already waited for, by (method, path): see pace_now()
         if target.credentials:
             register_secret(target.credentials.api_key, target.credentials.api_secret)
+
+    def pace_now(self, method: str, path: str, params: Params | None = None, count: int = 1) -> None:
+        """Make sure the next `count` calls to this endpoint (in this thread) are paid for, waiting now if needed: a
+        caller that fixes a timestamp (a hand-signed request) fixes it after the pacing wait, not before it."""
+        op = self.contract.find(method, path)
+        weight = op.weight(dict(_pairs(params))) if op else 1
+        credits = getattr(self._paced, "credits", None)
+        if credits is None:
+            credits = self._paced.credits = {}
+        key = (method.upper(), path)
+        while credits.get(key, 0) < count:
+            self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
+            credits[key] = credits.get(key, 0) + 1
+
+    def _paid(self, req: _Prepared) -> bool:
+        credits = getattr(self._paced, "credits", None) or {}
+        key = (req.method, req.path)
+        if credits.get(key, 0) > 0:
+            credits[key] -= 1
+            return True
+        return False
 
     def close(self) -> None:
         self.http.close()
@@ -152,15 +175,18 @@ class Client:
 
     def _send(self, req: _Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
+        op = req.operation
+        weight = op.weight(req.params()) if op else 1
+        # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and
+        # earn a -1021 the target never deserved (a small --conformance-budget paces for tens of seconds).
+        if not self._paid(req):
+            self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
         given: dict[str, Any] = dict(req.headers)
         query, hdrs = self._sign(req.query, req.body, given) if req.signed else (req.query, given)
         raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
             hdrs["Content-Type"] = req.content_type or FORM
         hdrs = {k: v for k, v in hdrs.items() if v is not None}  # a None header is one left out on purpose
-        op = req.operation
-        weight = op.weight(req.params()) if op else 1
-        self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
         Client.orders_sent_total += req.creates_orders
         url = req.path + ("?" + urlencode(query) if query else "")
         try:

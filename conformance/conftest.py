@@ -2,6 +2,7 @@
 
 from conformance.fixtures import *  # noqa: F403
 from conformance.fixtures import _conformance_labels  # noqa: F401 — a star import skips private names
+from conformance.options import *  # noqa: F403
 from conformance.plugin import *  # noqa: F403
 from conformance.reporting import *  # noqa: F403
 from conformance.safety import *  # noqa: F403

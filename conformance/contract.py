@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from conformance import FIXTURES
-from conformance.errors import ConfigError, read_yaml
+from conformance import FIXTURES, inputs, spec_check
+from conformance.errors import ConfigError
 
 SPEC_PATH = FIXTURES / "openapi.yaml"
 SPEC_URI = "urn:fapi-conformance:openapi"
@@ -182,13 +182,14 @@ class Contract:
 
 
 def load(path: Path = SPEC_PATH) -> Contract:
-    document = read_yaml(path, "contract spec")
-    if not isinstance(document, dict) or "paths" not in document:
-        raise ConfigError(f"{path.name} is not an OpenAPI document (no 'paths')")
+    """Read and check the spec (OpenAPI 3.1, $refs, unique operationIds): every problem is one located line."""
+    document, text = inputs.parse(path, "contract spec")
+    spec_check.check(path, text, document)
     try:
         return Contract(document, path)
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{path.name}: malformed operation ({exc}); every operation needs an operationId") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{inputs.shown(path)}: malformed operation ({exc}) — every operation needs an operationId"
+                          ) from None
 
 
 @cache

@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance import FIXTURES
+from conformance import FIXTURES, inputs
 from conformance.catalogue import Catalogue
-from conformance.errors import ConfigError, read_yaml
 
 DEVIATIONS_DIR = FIXTURES / "deviations"
 
@@ -25,24 +24,30 @@ def path_for(target_name: str) -> Path:
     return DEVIATIONS_DIR / f"{target_name}.yaml"
 
 
-def load(path: Path, catalogue: Catalogue) -> dict[str, Deviation]:
-    """Deviations by rule ID; a missing file means none, a malformed one is a one-line ConfigError."""
-    if not path.exists():
+def load(path: Path, catalogue: Catalogue, *, required: bool = False) -> dict[str, Deviation]:
+    """Deviations by rule ID, held to fixtures/schemas/deviations.schema.json; every problem is one located line.
+
+    A missing default file means none; a file the user named (`required`) must exist."""
+    if not path.exists() and not required:
         return {}
-    data = read_yaml(path, "deviations file") or {}
-    entries = data.get("deviations") if isinstance(data, dict) else None
-    if entries is None:
-        entries = []
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path.name}: 'deviations' must be a list")
+    data = inputs.load(path, "deviations", "deviations file") or {}
     found: dict[str, Deviation] = {}
-    for index, entry in enumerate(entries):
-        where = f"{path.name}: deviation #{index + 1}"
-        if not isinstance(entry, dict) or not all(entry.get(k) for k in ("rule", "reason", "link", "review")):
-            raise ConfigError(f"{where} needs rule, reason, link and review (a date)")
-        catalogue[entry["rule"]]  # an unknown rule ID is a CatalogueError
+    for index, entry in enumerate(data.get("deviations") or []):
+        if entry["rule"] not in catalogue:
+            raise inputs.fail_at(path, ["deviations", index, "rule"], f"unknown rule ID {entry['rule']!r}",
+                                 f"use a rule ID of {catalogue.path.name}")
         review = entry["review"]
         if not isinstance(review, dt.date):
-            raise ConfigError(f"{where}: review must be a date like 2027-01-31")
+            try:
+                review = dt.date.fromisoformat(str(review))
+            except ValueError:
+                raise inputs.fail_at(path, ["deviations", index, "review"], f"review {review!r} is not a date",
+                                     "write a real date as YYYY-MM-DD, e.g. 2027-01-31") from None
         found[entry["rule"]] = Deviation(entry["rule"], str(entry["reason"]), str(entry["link"]), review)
     return found
+
+
+def check_all(catalogue: Catalogue, folder: Path = DEVIATIONS_DIR) -> None:
+    """Every deviations file of the repository, whichever target this run uses: a broken one is caught at load."""
+    for path in sorted(folder.glob("*.yaml")):
+        load(path, catalogue, required=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, outcomes, redact, selection, targets
+from conformance import checks, inputs, options, outcomes, redact, refusal, selection, spec_check, targets
 from conformance.errors import ConfigError, NotTested, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
@@ -28,13 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow deliberate over-limit traffic (429/418) on a non-mock target")
     group.addoption("--conformance-allow-production-trading", action="store_true",
                     help="DANGER: allow trading tests on a production or unknown host (real money)")
-    group.addoption("--conformance-budget", type=float, default=None,
+    group.addoption("--conformance-budget", default=None,  # parsed by conformance.options (one-line errors)
                     help="share of the documented per-minute weight and order limits the run may use (default 0.5;"
                          " the bundled mock runs with 10x the documented limits and a budget of 5.0)")
-    group.addoption("--conformance-profile", choices=("full", "testnet"), default="full",
+    group.addoption("--conformance-profile", default="full",
                     help="full (default) or testnet: the nightly profile — fewer generated cases, nothing provoked")
-    group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")
-    group.addoption("--conformance-examples", type=int, default=10,
+    group.addoption("--conformance-seed", default=20261125, help="seed for generated cases")
+    group.addoption("--conformance-examples", default=10,
                     help="generated examples per operation in the schema module")
     group.addoption("--conformance-rule", action="append", default=[], metavar="ID|GLOB",
                     help="run only the tests of these rules (repeatable; e.g. 'auth.*'); the others are 'not tested'")
@@ -45,10 +45,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
 def pytest_configure(config: pytest.Config) -> None:
     try:
+        options.check(config)  # every option, then every input file, before anything starts or is imported
+        inputs.check_cases()
         config.stash[STATE] = state = RunState.from_config(config)
+        spec_check.check_rule_operations(state.catalogue, state.contract)
+        selection.resolve(config, state)
     except ConfigError as exc:
+        refusal.record(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
-    selection.resolve(config, state)
     # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
     if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(state.reports / "junit.xml")
@@ -63,6 +67,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.start()
     except ConfigError as exc:
         state.stop()
+        refusal.record(session.config, str(exc), state.target_info() if state.target else None)
         raise pytest.UsageError(str(exc)) from None
     except TargetUnavailable as exc:
         # No test runs and no rule is judged: collection is emptied, and sessionfinish says so in one line.

@@ -121,6 +121,10 @@ def _sigint_deferred() -> Iterator[list[int]]:
 
 def _status(exitstatus: int, safety: RunSafety) -> tuple[str, str]:
     """'target unavailable' only when no rule failed: a contract failure is never hidden behind it."""
+    if exitstatus == 5:  # pytest.ExitCode.NO_TESTS_COLLECTED
+        return "nothing selected", "nothing selected: no test matched the selection (-k, -m or paths)"
+    if exitstatus == 4:  # a usage error found at collection (unknown rule ID or capability)
+        return "configuration error", "configuration error: see the ERROR line; no rule was judged"
     if exitstatus != 0:
         return ("interrupted" if exitstatus == 2 else "failed"), ""
     reasons = list(safety.unavailable.values())
@@ -153,10 +157,13 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         safety.cleanup = {"skipped": f"target without the trading capability ({state.target.kind})"}
     elif safety.ran:
         safety.cleanup = {"skipped": "the run placed no order"}
-    safety.status, safety.status_line = _status(int(session.exitstatus), safety)
+    if state.unavailable:  # found at start: nothing ran; rules.json says the same (plugin.pytest_sessionfinish)
+        safety.status, safety.status_line = "target unavailable", state.unavailable
+    else:
+        safety.status, safety.status_line = _status(int(session.exitstatus), safety)
     if safety.status != "ok":
         state.run_status, state.run_status_line = safety.status, safety.status_line
-    if safety.status == "target unavailable":
+    if safety.status == "target unavailable" and not state.unavailable:  # else the plugin says it, once
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE
     _write(state, safety)
@@ -208,6 +215,11 @@ def pytest_conformance_safety_summary(terminalreporter: Any, exitstatus: int, co
     tr.section("conformance safety")
     for line in summary_lines(safety):
         tr.write_line(redact.redact(line))
+    state = config.stash.get(STATE, None)
+    if safety.governor is not None and safety.governor.waits and state is not None and state.target is not None \
+            and state.target.kind == "mock" and state.target_option != "mock":
+        tr.write_line(f"paced: this mock keeps the documented limits and the run may use {state.budget} of them; start "
+                      "it with --limits-scale 10 and pass --conformance-budget=5 to run unpaced (README: the mock)")
 
 
 def summary_lines(safety: RunSafety) -> list[str]:

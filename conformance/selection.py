@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from conformance.errors import ConfigError
+
 # Test parameters that name the operation a test is about.
 OPERATION_PARAMS = ("op_id", "operation_id", "op", "operation")
 
@@ -17,7 +19,7 @@ def _expand(patterns: list[str], known: list[str], what: str, where: str) -> set
     for pattern in patterns:
         matched = {name for name in known if fnmatchcase(name, pattern)}
         if not matched:
-            raise pytest.UsageError(f"--conformance-{what}={pattern}: no {what} matches it — see {where} for the IDs")
+            raise ConfigError(f"--conformance-{what}={pattern}: no {what} matches it — see {where} for the IDs")
         found |= matched
     return found
 

@@ -4,8 +4,10 @@ Exit statuses of a conformance run (`pytest conformance ...`):
   0   every judged rule held (skips for missing capabilities or known deviations do not count against it)
   1   a MUST rule failed (or, with --conformance-strict, a SHOULD rule), or the harness itself broke (error)
   2   interrupted (Ctrl-C); the end-of-run cleanup still ran and the summary shows the open orders left
-  4   usage or configuration error: bad option, unknown rule ID or capability, half-set credentials
-  75  target unavailable (EX_TEMPFAIL): unreachable host, DNS or TLS failure, rejected or missing API key,
+  4   usage or configuration error: bad option or input file, unknown rule ID or capability, half-set or (for the
+      testnet) missing credentials, keys over plain http to a remote host
+  5   nothing selected (pytest's own status: e.g. -k or -m matched no test)
+  75  target unavailable (EX_TEMPFAIL): unreachable host, DNS or TLS failure, rejected API key,
       a target that rate-limits the run (429/418) or leaves most tests unjudged — never a contract verdict
 """
 
@@ -23,7 +25,7 @@ from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
-from conformance.errors import HarnessError, TargetUnavailable
+from conformance.errors import ConfigError, HarnessError, TargetUnavailable
 from conformance.governor import Governor
 from conformance.results import Results
 
@@ -84,6 +86,7 @@ class RunState:
                     deviations_path=Path(dev) if dev else None,
                     profile=str(opt("conformance_profile", "full") or "full"),
                     budget=opt("conformance_budget", None))
+        deviations.check_all(state.catalogue)
         state.results = Results(state.catalogue)
         return state
 
@@ -104,12 +107,16 @@ class RunState:
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
                                       allow_mainnet_trading=self.allow_mainnet_trading,
                                       provoke_limits=self.provoke_limits, profile=self.profile)
+        creds = self.target.credentials
+        if creds is None and (self.target.kind == "testnet" or self.profile == "testnet"):
+            raise ConfigError("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET (a testnet API key) —"
+                              " nothing was sent")
         self._check_reachable()
         self._check_credentials()
         if self.target.has(targets.FAULTS):  # the limits the run starts with, restored before the cleanup
             self.mock_limits = _mock_limits(self.target.base_url)
         path = self.deviations_path or deviations.path_for(self.target.name)
-        self.deviations = deviations.load(path, self.catalogue)
+        self.deviations = deviations.load(path, self.catalogue, required=self.deviations_path is not None)
         return self.target
 
     def _check_reachable(self) -> None:
@@ -131,8 +138,6 @@ class RunState:
         assert self.target is not None
         creds = self.target.credentials
         if creds is None:
-            if self.target.kind == "testnet" or self.profile == "testnet":
-                raise TargetUnavailable("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET for the testnet")
             return
         client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET))
         try:

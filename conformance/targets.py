@@ -60,7 +60,7 @@ def credentials_from_env(default_to_mock: bool) -> Credentials | None:
         return Credentials(key, secret)
     if key or secret:
         missing = "ZTDX_API_SECRET" if key else "ZTDX_API_KEY"
-        raise ConfigError(f"{missing} is not set: set both ZTDX_API_KEY and ZTDX_API_SECRET, or neither")
+        raise ConfigError(f"{missing} is not set — set both ZTDX_API_KEY and ZTDX_API_SECRET, or neither")
     return Credentials(MOCK_DEFAULT_KEY, MOCK_DEFAULT_SECRET) if default_to_mock else None
 
 

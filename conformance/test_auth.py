@@ -33,13 +33,18 @@ def server_now(client: Client) -> Callable[[], int]:
     return lambda: int(time.time() * 1000) + offset
 
 
-def send(client: Client, method: str, path: str, params: Pairs, *, key: str | None = "", ts: int | None = None,
-         signature: str | None = "", sign_over: Callable[[str], str] = lambda p: p) -> Exchange:
-    """Sign by hand: `key`/`signature` "" = the correct ones, None = leave out; `sign_over` transforms the payload."""
+def send(client: Client, method: str, path: str, params: Pairs, *, key: str | None = "",
+         ts: Callable[[], int] | None = None, signature: str | None = "",
+         sign_over: Callable[[str], str] = lambda p: p) -> Exchange:
+    """Sign by hand: `key`/`signature` "" = the correct ones, None = leave out; `sign_over` transforms the payload.
+
+    `ts` gives the timestamp once the run's budget allows the request (a pacing wait after the timestamp was fixed
+    would make it stale, and earn a -1021 the target did not deserve)."""
     creds = client.target.credentials
     if creds is None:
         raise HarnessError("signed tests need credentials")
-    pairs = [*params, *([("timestamp", str(ts))] if ts is not None else [])]
+    client.pace_now(method, path, params)
+    pairs = [*params, *([("timestamp", str(ts()))] if ts is not None else [])]
     if signature == "":
         signature = sign(creds.api_secret, sign_over(urlencode(pairs)))
     pairs += [("signature", signature)] if signature is not None else []
@@ -53,7 +58,7 @@ def accepted(exchange: Exchange) -> Exchange:
 
 @pytest.mark.rule("auth.signature-required")
 def test_correctly_signed_request_is_accepted(client: Client, server_now: Callable[[], int]) -> None:
-    auth.correctly_signed_is_accepted(send(client, *MODE, [], ts=server_now()))
+    auth.correctly_signed_is_accepted(send(client, *MODE, [], ts=server_now))
 
 
 def _flip(signature: str) -> str:
@@ -63,26 +68,27 @@ def _flip(signature: str) -> str:
 @pytest.mark.rule("auth.signature-required", "errors.documented-code")
 @pytest.mark.parametrize("variant", ["altered", "over-other-params", "missing", "not-hex", "empty"])
 def test_wrong_or_missing_signature_is_rejected(variant: str, client: Client, server_now: Callable[[], int]) -> None:
-    ts = server_now()
-    reference = accepted(send(client, *MARGIN, [("symbol", "BTCUSDT")], ts=ts))
+    client.pace_now(*MARGIN, count=2)  # both requests paid for first: no wait between them ages the timestamp
+    reference = accepted(send(client, *MARGIN, [("symbol", "BTCUSDT")], ts=server_now))
     good = dict(reference.request.query)["signature"]
     if variant in ("altered", "over-other-params"):
         params = [("symbol", "BTCUSDT" if variant == "altered" else "ETHUSDT")]
-        bad = send(client, *MARGIN, params, ts=ts, signature=_flip(good) if variant == "altered" else good)
+        ts = int(dict(reference.request.query)["timestamp"])  # the reference's payload, with a wrong signature
+        bad = send(client, *MARGIN, params, ts=lambda: ts, signature=_flip(good) if variant == "altered" else good)
         verify_pair(reference, bad, ["auth.signature-required"])
         err.documented_code("bad-signature", bad)
         return
     signature = {"missing": None, "not-hex": "z" * 64, "empty": " "}[variant]
-    checks.verify(send(client, *MARGIN, [("symbol", "BTCUSDT")], ts=ts, signature=signature),
+    checks.verify(send(client, *MARGIN, [("symbol", "BTCUSDT")], ts=server_now, signature=signature),
                   ["auth.signature-required"])
 
 
 @pytest.mark.rule("auth.api-key-header", "errors.documented-code")
 @pytest.mark.parametrize("key", ["missing", "unknown", "malformed"])
 def test_missing_or_foreign_api_key_is_rejected(key: str, client: Client, server_now: Callable[[], int]) -> None:
-    reference = accepted(send(client, *MODE, [], ts=server_now()))
+    reference = accepted(send(client, *MODE, [], ts=server_now))
     value = {"missing": None, "unknown": "ztdx-unknown-key-0000000000", "malformed": "no such key!?"}
-    variant = send(client, *MODE, [], ts=server_now(), key=value[key])
+    variant = send(client, *MODE, [], ts=server_now, key=value[key])
     if key == "missing":
         checks.verify(variant, ["auth.api-key-header"])
     verify_pair(reference, variant, ["auth.api-key-header"])
@@ -117,9 +123,9 @@ def _outside(offset: int, window: int | None) -> bool:
                           for n, o, w, r in WINDOW_CASES])
 def test_timestamp_is_judged_against_the_recv_window(offset: int, window: int | None, rule_id: str, client: Client,
                                                      server_now: Callable[[], int]) -> None:
-    reference = accepted(send(client, *MODE, [], ts=server_now()))
+    reference = accepted(send(client, *MODE, [], ts=server_now))
     params = [("recvWindow", str(window))] if window is not None else []
-    variant = send(client, *MODE, params, ts=int(dict(reference.request.query)["timestamp"]) + offset)
+    variant = send(client, *MODE, params, ts=lambda: server_now() + offset)
     verify_pair(reference, variant, [rule_id])
     if _outside(offset, window):
         err.documented_code("timestamp-outside-window", variant)
@@ -128,14 +134,14 @@ def test_timestamp_is_judged_against_the_recv_window(offset: int, window: int | 
 @pytest.mark.rule("auth.recvwindow-max")
 @pytest.mark.parametrize("window", ["60001", "120000"])
 def test_recv_window_above_60000_is_rejected(window: str, client: Client, server_now: Callable[[], int]) -> None:
-    checks.verify(send(client, *MODE, [("recvWindow", window)], ts=server_now()), ["auth.recvwindow-max"])
+    checks.verify(send(client, *MODE, [("recvWindow", window)], ts=server_now), ["auth.recvwindow-max"])
 
 
 @pytest.mark.rule("auth.recvwindow-max")
 def test_recv_window_of_60000_is_accepted(client: Client, server_now: Callable[[], int]) -> None:
-    exchange = send(client, *MODE, [("recvWindow", "60000")], ts=server_now())
+    exchange = send(client, *MODE, [("recvWindow", "60000")], ts=server_now)
     checks.verify(exchange, ["auth.recvwindow-max"])
-    verify_pair(accepted(send(client, *MODE, [], ts=server_now())), exchange, ["auth.recvwindow-max"])
+    verify_pair(accepted(send(client, *MODE, [], ts=server_now)), exchange, ["auth.recvwindow-max"])
 
 
 LISTEN_KEY = "/fapi/v1/listenKey"
@@ -161,12 +167,13 @@ def _batch(orders: OrderFactory) -> list[tuple[str, str]]:
     return [("batchOrders", json.dumps(items, separators=(",", ":")))]
 
 
-def _raw_body(client: Client, method: str, path: str, params: Pairs, ts: int) -> Exchange:
+def _raw_body(client: Client, method: str, path: str, params: Pairs, ts: Callable[[], int]) -> Exchange:
     """Parameters as raw, unencoded text in a form body; signed over exactly that text (the Binance totalParams)."""
     creds = client.target.credentials
     assert creds is not None
     body = "&".join(f"{k}={v}" for k, v in params)
-    query = [("timestamp", str(ts))]
+    client.pace_now(method, path, params)
+    query = [("timestamp", str(ts()))]
     signature = sign(creds.api_secret, urlencode(query) + body)
     return client.call(method, path, [*query, ("signature", signature)], signed=False, content=body.encode(),
                        content_type=FORM, headers={"X-MBX-APIKEY": creds.api_key})
@@ -197,11 +204,11 @@ def test_signature_over_raw_or_decoded_payload_is_accepted(operation: str, encod
         return [("symbol", "BTCUSDT"), ("orderIdList", json.dumps(ids, separators=(",", ":")))]
 
     try:
-        reference = accepted(send(client, method, "/fapi/v1/batchOrders", params(), ts=server_now()))
+        reference = accepted(send(client, method, "/fapi/v1/batchOrders", params(), ts=server_now))
         if encoding == "signed-over-decoded":
-            variant = send(client, method, "/fapi/v1/batchOrders", params(), ts=server_now(), sign_over=unquote)
+            variant = send(client, method, "/fapi/v1/batchOrders", params(), ts=server_now, sign_over=unquote)
         else:
-            variant = _raw_body(client, method, "/fapi/v1/batchOrders", params(), server_now())
+            variant = _raw_body(client, method, "/fapi/v1/batchOrders", params(), server_now)
         verify_pair(reference, variant, ["auth.encoded-payload"])
     finally:
         orders.cancel_all()

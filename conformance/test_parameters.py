@@ -115,6 +115,7 @@ def in_body(client: Client, flow: Flow, params: Pairs) -> Exchange:
     creds = client.target.credentials
     if creds is None:
         raise HarnessError("signed calls need credentials")
+    client.pace_now(flow.method, flow.path, params)  # any pacing wait before the timestamp is fixed, not after
     body = [*params, ("timestamp", str(client.server_time()))]
     body.append(("signature", sign(creds.api_secret, urlencode(body))))
     return client.call(flow.method, flow.path, None, form=body, signed=False,
@@ -144,6 +145,7 @@ def test_parameters_split_across_query_and_body_are_accepted(op: str, client: Cl
     ref = reference(client, flow)
     params = flow.params()
     half = (len(params) + 1) // 2
+    client.pace_now(flow.method, flow.path, params)  # any pacing wait before the timestamp is fixed, not after
     # Without business parameters the split is the signing pair itself: timestamp in the body, signature in the query.
     query, form = (params[:half], params[half:]) if params else ([], [("timestamp", str(client.server_time()))])
     variant = client.call(flow.method, flow.path, query, form=form)
@@ -160,7 +162,8 @@ def test_parameters_in_any_order_are_accepted(op: str, client: Client, flow_of: 
     rng = random.Random(f"{request.config.getoption('conformance_seed')}-{op}")
     varied = 0
     for _ in range(SHUFFLES):
-        params = [*flow.params(), ("timestamp", str(client.server_time()))]
+        client.pace_now(flow.method, flow.path, flow_params := flow.params())  # any wait before the timestamp
+        params = [*flow_params, ("timestamp", str(client.server_time()))]
         rng.shuffle(params)  # the client signs exactly this order; the signature stays last
         if [k for k, _ in params] == [k for k, _ in ref.request.query if k != "signature"]:
             continue  # the reference's own order: nothing varied
