@@ -15,8 +15,6 @@ import httpx
 
 from conformance import contract as contract_mod
 from conformance import reconcile, retry
-from conformance.checks import parity
-from conformance.checks.errors import exempt_request
 from conformance.errors import OperationNotImplemented, TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.governor import Governor
@@ -44,13 +42,22 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _checks() -> Any:
+    """The checks package, imported on first use: importing it loads the catalogue, which the plugin validates first
+    (a malformed rules.yaml is one located line, not an import-time traceback)."""
+    import conformance.checks.errors
+    import conformance.checks.parity
+
+    return conformance.checks
+
+
 def raise_if_not_implemented(exchange: Exchange) -> None:
     """A documented operation that answers 404/405 is missing: whatever else the test wanted cannot be judged."""
     op = exchange.operation
     if op is not None and exchange.response.status in (404, 405):
         raise OperationNotImplemented(
             f"operation not implemented: {op.method} {op.path} ({op.id}) answered HTTP {exchange.response.status}",
-            rule_id=parity.implemented_rule(op, exchange.request.url))
+            rule_id=_checks().parity.implemented_rule(op, exchange.request.url))
 
 
 def sign(secret: str, payload: str) -> str:
@@ -149,7 +156,7 @@ class Client:
         while True:
             exchange = self._send(request)
             kind = None if allow_faults else retry.classify(exchange)
-            if kind == "throttled" and exempt_request(exchange):
+            if kind == "throttled" and _checks().errors.exempt_request(exchange):
                 kind = None  # -1008 on a cancel or reduce-only order breaks the exemption: judged, not retried
             if kind == retry.UNKNOWN_STATUS:
                 self._unknown_outcome(exchange, request)
@@ -259,7 +266,7 @@ class Client:
         msg = ""
         if ex.response.is_json and isinstance(ex.response.json(), dict):
             msg = str(ex.response.json().get("msg", ""))
-        if status == 503 and msg.startswith(UNAVAILABLE_MESSAGES[2]) and exempt_request(ex):
+        if status == 503 and msg.startswith(UNAVAILABLE_MESSAGES[2]) and _checks().errors.exempt_request(ex):
             return  # -1008 to a cancel or reduce-only order is the target breaking the exemption: judged
         if status == 408 or (status == 503 and msg.startswith(UNAVAILABLE_MESSAGES)):
             raise TargetUnavailable(f"unavailable: HTTP {status} {msg!r} on {ex.request.method} {ex.request.path}")

@@ -99,8 +99,8 @@ CASES = {
                                                             "deviations:\n  - {rule: errors.body-shape, reason: r, "
                                                             "link: https://x, review: 2027-02-30}")),
     "test-marks-unknown-rule": Case(names=("test_parity.py", "unknown rule ID 'general.no-such-rule'"),
-                                    edit=_edit("conformance/test_parity.py", '.rule("general.testnet-parity")',
-                                               '.rule("general.no-such-rule")')),
+                                    edit=_edit("conformance/test_parity.py", "parity.TESTNET_PARITY)",
+                                               '"general.no-such-rule")')),
     "keys-in-clear-to-a-remote-host": Case(("--conformance-target=http://192.0.2.1:8765",), isolated=True,
                                            names=("in clear text", "--conformance-allow-insecure-http"),
                                            env={"ZTDX_API_KEY": "clear-key-0123456789",
