@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance import catalogue
-from conformance.checks import RuleViolation, check
+from conformance.checks import RuleViolation, check, notify
 from conformance.exchange import Exchange
 
 Comparison = Callable[[str, Exchange, Exchange], None]
@@ -38,13 +38,14 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
 
 
 def compare(reference: Exchange, variant: Exchange, rule_ids: Iterable[str]) -> list[RuleViolation]:
-    found = []
-    for rule_id in rule_ids:
+    wanted, found = list(rule_ids), []
+    for rule_id in wanted:
         for func in COMPARISONS.get(rule_id, []):
             try:
                 func(rule_id, reference, variant)
             except RuleViolation as violation:
                 found.append(violation)
+    notify(wanted, (reference, variant), found)
     return found
 
 

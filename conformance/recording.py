@@ -1,0 +1,151 @@
+"""HAR recorder plugin: every exchange of the run, its operation and the verdicts it fed, in reports/exchanges.har."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import checks, har, redact
+from conformance.checks import RuleViolation
+from conformance.exchange import Exchange
+from conformance.fixtures import EXCHANGES
+from conformance.plugin import STATE
+from conformance.session import RunState
+
+__all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recording_configure",
+           "pytest_conformance_recording_makereport", "pytest_conformance_recording_protocol",
+           "pytest_conformance_recording_sessionfinish"]
+
+HAR_NAME = har.HAR_NAME
+
+
+@dataclass
+class Recorder:
+    """Collects one test at a time: the judgements its checks made, then its exchanges and decision."""
+
+    api_key: str | None = None
+    secret: str | None = None
+    current: str | None = None
+    pending: list[tuple[list[str], tuple[Exchange, ...], list[RuleViolation]]] = field(default_factory=list)
+    decisions: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+
+    def observe(self, rule_ids: list[str], exchanges: tuple[Exchange, ...], found: list[RuleViolation]) -> None:
+        if self.current is not None:
+            self.pending.append((rule_ids, exchanges, found))
+
+    def _add(self, ex: Exchange, nodeid: str, index: dict[int, int]) -> int:
+        if id(ex) not in index:
+            index[id(ex)] = len(self.entries)
+            self.entries.append(har.entry(ex, test=nodeid, signature=har.signature_state(ex.request, self.secret),
+                                          api_key=har.key_state(ex.request, self.api_key), fallback_time=time.time()))
+        return index[id(ex)]
+
+    def finish(self, item: pytest.Item, sent: list[Exchange]) -> None:
+        """Turn the test's exchanges and judgements into entries and one `_tests` record."""
+        index: dict[int, int] = {}
+        for ex in sent:
+            self._add(ex, item.nodeid, index)
+        judgements = []
+        for rule_ids, exchanges, found in self.pending:
+            refs = [self._add(ex, item.nodeid, index) for ex in exchanges]
+            failed = {v.rule_id for v in found}
+            for ref in refs:
+                verdicts = self.entries[ref].setdefault("_verdicts", {})
+                for rule_id in rule_ids:
+                    verdicts[rule_id] = "failed" if rule_id in failed or verdicts.get(rule_id) == "failed" else "passed"
+            judgements.append({"rules": rule_ids, "entries": refs, "violations": [
+                {"rule": v.rule_id, "expected": v.expected, "actual": v.actual} for v in found]})
+        decided: tuple[str, str | None, str] = self.decisions.pop(item.nodeid, ("skipped", None, ""))
+        kind, decided_rule, reason = decided
+        for ref in index.values():
+            self.entries[ref]["_testVerdict"] = kind
+        self.tests.append({
+            "nodeid": item.nodeid, "rules": [r for m in item.iter_markers("rule") for r in m.args],
+            "capabilities": sorted({c for m in item.iter_markers("capability") for c in m.args}),
+            "verdict": kind, "rule": decided_rule, "reason": reason, "entries": sorted(index.values()),
+            "judgements": judgements})
+        self.current, self.pending = None, []
+
+    def document(self, state: RunState) -> dict[str, Any]:
+        results = state.results
+        rules = {r.id: results.verdict(r.id) for r in state.catalogue.values()} if results else {}
+        deviations = {rid: {"reason": d.reason, "link": d.link, "review": d.review.isoformat()}
+                      for rid, d in state.deviations.items()}
+        run = {"target": state.target_info(), "strict": state.strict, "deviations": deviations,
+               "catalogue": state.catalogue.path.name, "spec": state.contract.path.name}
+        return har.document(self.entries, run=run, tests=self.tests, rules=rules)
+
+
+RECORDER = pytest.StashKey[Recorder]()
+
+
+@pytest.hookimpl(specname="pytest_addoption")
+def pytest_conformance_recording_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("conformance").addoption(
+        "--conformance-record", default=None, metavar="FILE",
+        help=f"write every exchange as HAR 1.2 to FILE (default: <reports>/{HAR_NAME}; 'none' to switch off)")
+
+
+@pytest.hookimpl(specname="pytest_configure", trylast=True)
+def pytest_conformance_recording_configure(config: pytest.Config) -> None:
+    if config.getoption("conformance_record", None) == "none" or config.option.collectonly:
+        return
+    recorder = config.stash[RECORDER] = Recorder()
+    checks.OBSERVERS.append(recorder.observe)
+    config.add_cleanup(lambda: checks.OBSERVERS.remove(recorder.observe))
+
+
+@pytest.hookimpl(specname="pytest_runtest_protocol", wrapper=True)
+def pytest_conformance_recording_protocol(item: pytest.Item) -> Iterator[None]:
+    recorder = item.config.stash.get(RECORDER, None)
+    if recorder is None:
+        return (yield)
+    state = item.config.stash.get(STATE, None)
+    creds = state.target.credentials if state is not None and state.target is not None else None
+    if creds is not None:
+        recorder.api_key, recorder.secret = creds.api_key, creds.api_secret
+    recorder.current, recorder.pending = item.nodeid, []
+    try:
+        return (yield)
+    finally:
+        sent: list[Exchange] = item.stash.get(EXCHANGES, [])
+        recorder.finish(item, list(sent))
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
+def pytest_conformance_recording_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """The test's decision, as conformance.plugin's (inner) wrapper put it on the report: `verdict`, `rule`."""
+    report: pytest.TestReport = yield
+    recorder = item.config.stash.get(RECORDER, None)
+    props = dict(report.user_properties)
+    if recorder is not None and "verdict" in props:
+        reason = str(getattr(report, "wasxfail", "") or "")
+        if report.failed and report.longrepr is not None:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            reason = str(crash.message if crash else report.longrepr)
+        rule = props.get("rule")
+        recorder.decisions[item.nodeid] = (str(props["verdict"]), str(rule) if rule else None,
+                                           (reason.splitlines() or [""])[0])
+    return report
+
+
+@pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)
+def pytest_conformance_recording_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """After every other sessionfinish hook (rules.json is written by then); redacted as the file is written."""
+    result = yield
+    recorder, state = session.config.stash.get(RECORDER, None), session.config.stash.get(STATE, None)
+    if recorder is not None and state is not None and (recorder.tests or state.unavailable):
+        option = session.config.getoption("conformance_record", None)
+        path = Path(option) if option else state.reports / HAR_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(recorder.document(state), indent=1, ensure_ascii=False)
+        path.write_text(redact.redact(text) + "\n", encoding="utf-8")
+    return result
