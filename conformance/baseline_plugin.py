@@ -1,0 +1,121 @@
+"""Hooks of `--conformance-baseline=FILE`: only failures not in the previous rules.json fail the run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import baseline, redact
+from conformance.checks import RuleViolation
+from conformance.errors import ConfigError
+from conformance.exchange import Exchange
+from conformance.fixtures import EXCHANGES
+from conformance.plugin import STATE
+
+__all__ = ["pytest_conformance_baseline_addoption", "pytest_conformance_baseline_configure",
+           "pytest_conformance_baseline_makereport", "pytest_conformance_baseline_sessionfinish",
+           "pytest_conformance_baseline_summary"]
+
+BASELINE = pytest.StashKey[dict[str, Any]]()
+SEEN = pytest.StashKey[dict[str, dict[str, dict[str, Any]]]]()  # rule -> failure key text -> failure
+RESULT = pytest.StashKey[baseline.Comparison]()
+ALLURE_TAG = "baseline: "
+
+
+@pytest.hookimpl(specname="pytest_addoption")
+def pytest_conformance_baseline_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("conformance").addoption(
+        "--conformance-baseline", default=None, metavar="FILE",
+        help="a previous rules.json: only failures not in it fail the run; rules are listed as new failure, "
+             "fixed, still failing or passing")
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_conformance_baseline_configure(config: pytest.Config) -> None:
+    config.stash[SEEN] = {}
+    path = config.getoption("conformance_baseline", None)
+    if path:
+        try:
+            config.stash[BASELINE] = baseline.load(Path(path))
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _request_line(item: pytest.Item) -> str:
+    sent: list[Exchange] = item.stash.get(EXCHANGES, [])
+    if not sent:
+        return ""
+    ex = sent[-1]
+    return f"{ex.request.method} {ex.request.path} → {ex.response.status}"
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
+def pytest_conformance_baseline_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """The distinct failures of this run, for a rules.json that does not list them itself."""
+    report: pytest.TestReport = yield
+    props = dict(report.user_properties)
+    exc = call.excinfo.value if call.excinfo else None
+    if props.get("verdict") in ("failed", "deviation", "non-strict") and isinstance(exc, RuleViolation):
+        failure = {"expected": exc.expected, "actual": redact.redact(exc.actual), "request": _request_line(item),
+                   "tests": [item.nodeid], "count": 1}
+        text = json.dumps(baseline.key(exc.rule_id, failure))
+        known = item.config.stash[SEEN].setdefault(exc.rule_id, {})
+        if text in known:
+            known[text]["count"] += 1
+            known[text]["tests"].append(item.nodeid)
+        else:
+            known[text] = failure
+    return report
+
+
+def _tag_allure(results_dir: Path, status: dict[str, str]) -> None:
+    """Each Allure result of a rule gets a `tag` label with its baseline status (shown and filterable)."""
+    for path in results_dir.glob("*-result.json"):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rules = [lab.get("value") for lab in result.get("labels", []) if lab.get("name") == "rule"]
+        found = next((status[r] for r in rules if r in status), None)
+        if found:
+            result.setdefault("labels", []).append({"name": "tag", "value": ALLURE_TAG + found})
+            path.write_text(json.dumps(result), encoding="utf-8")
+
+
+@pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)
+def pytest_conformance_baseline_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """After every plain sessionfinish hook: rules.json is written; compare, annotate it, set the exit status."""
+    result = yield
+    config, state = session.config, session.config.stash.get(STATE, None)
+    path = state.reports / "rules.json" if state is not None else None
+    if state is None or path is None or not path.is_file() or state.unavailable:
+        return result
+    current = json.loads(path.read_text(encoding="utf-8"))
+    for entry in current.get("rules", []):  # until results.py lists distinct failures itself
+        if entry.get("verdict") in baseline.FAILING_VERDICTS and "failures" not in entry:
+            entry["failures"] = list(config.stash[SEEN].get(entry["id"], {}).values())
+    if BASELINE in config.stash:
+        file = str(config.getoption("conformance_baseline"))
+        comparison = config.stash[RESULT] = baseline.compare(config.stash[BASELINE], current)
+        baseline.annotate(current, comparison, file)
+        if session.exitstatus == 1 and not baseline.fails_run(current, comparison):
+            session.exitstatus = 0  # every failure is one the baseline already had
+        allure_dir = getattr(config.option, "allure_report_dir", None)
+        if allure_dir and Path(allure_dir).is_dir():
+            _tag_allure(Path(allure_dir), comparison.status)
+    path.write_text(redact.redact(json.dumps(current, indent=2)) + "\n", encoding="utf-8")
+    return result
+
+
+@pytest.hookimpl(specname="pytest_terminal_summary")
+def pytest_conformance_baseline_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    comparison = config.stash.get(RESULT, None)
+    if comparison is None:
+        return
+    terminalreporter.section("conformance baseline")
+    for line in baseline.summary_lines(comparison, str(config.getoption("conformance_baseline"))):
+        terminalreporter.write_line(redact.redact(line))
