@@ -36,11 +36,8 @@ def _params(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"name": k, "value": MASK if k.lower() == "signature" else v} for k, v in pairs]
 
 
-def _started(ex: Exchange, fallback: float) -> str:
-    """The request's own `timestamp` parameter (ms) when it has one: an Exchange carries no clock of its own."""
-    stamp = dict(ex.request.query).get("timestamp") or dict(ex.request.form).get("timestamp")
-    seconds = int(stamp) / 1000 if stamp and stamp.isdigit() and len(stamp) == 13 else fallback
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _started(ex: Exchange, when: float) -> str:
+    return dt.datetime.fromtimestamp(when, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def signature_state(request: Request, secret: str | None) -> str:
@@ -66,7 +63,7 @@ def key_state(request: Request, api_key: str | None) -> str:
     return VALID if api_key and sent == api_key else INVALID
 
 
-def entry(ex: Exchange, *, test: str, signature: str, api_key: str, fallback_time: float) -> dict[str, Any]:
+def entry(ex: Exchange, *, test: str, signature: str, api_key: str, started: float) -> dict[str, Any]:
     """One HAR entry; secrets are removed later, from the whole file's text (conformance.redact)."""
     req, resp = ex.request, ex.response
     request: dict[str, Any] = {
@@ -78,7 +75,7 @@ def entry(ex: Exchange, *, test: str, signature: str, api_key: str, fallback_tim
         request["postData"] = {"mimeType": mime, "text": req.body.decode("utf-8", "replace"),
                                "params": _params(req.form)}
     return {
-        "startedDateTime": _started(ex, fallback_time), "time": round(resp.elapsed_ms, 3),
+        "startedDateTime": _started(ex, started), "time": round(resp.elapsed_ms, 3),
         "request": request,
         "response": {"status": resp.status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [],
                      "headers": _pairs(resp.headers), "redirectURL": "", "headersSize": -1,
@@ -88,6 +85,15 @@ def entry(ex: Exchange, *, test: str, signature: str, api_key: str, fallback_tim
         "cache": {}, "timings": {"send": 0, "wait": round(resp.elapsed_ms, 3), "receive": 0},
         "_operation": ex.operation_id, "_test": test, "_signature": signature, "_apiKey": api_key,
     }
+
+
+def started_ms(item: dict[str, Any]) -> int:
+    """When the entry's request was sent, in UNIX ms."""
+    text = str(item.get("startedDateTime", "")).replace("Z", "+00:00")
+    try:
+        return int(dt.datetime.fromisoformat(text).timestamp() * 1000)
+    except ValueError:
+        return 0
 
 
 def document(entries: list[dict[str, Any]], **custom: Any) -> dict[str, Any]:

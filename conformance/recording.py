@@ -13,6 +13,7 @@ import pytest
 
 from conformance import checks, har, redact
 from conformance.checks import RuleViolation
+from conformance.client import Client
 from conformance.exchange import Exchange
 from conformance.fixtures import EXCHANGES
 from conformance.plugin import STATE
@@ -20,14 +21,15 @@ from conformance.session import RunState
 
 __all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recording_configure",
            "pytest_conformance_recording_makereport", "pytest_conformance_recording_protocol",
-           "pytest_conformance_recording_sessionfinish"]
+           "pytest_conformance_recording_sessionfinish", "pytest_conformance_recording_setup"]
 
 HAR_NAME = har.HAR_NAME
 
 
 @dataclass
 class Recorder:
-    """Collects one test at a time: the judgements its checks made, then its exchanges and decision."""
+    """Collects one test at a time: every exchange its clients sent (setup and teardown too, in the order sent),
+    the judgements its checks made, and its decision. An exchange judged again by a later test keeps its entry."""
 
     api_key: str | None = None
     secret: str | None = None
@@ -36,45 +38,68 @@ class Recorder:
     decisions: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
+    heard: list[tuple[Exchange, float]] = field(default_factory=list)  # sent since the last test was finished
+    index: dict[int, int] = field(default_factory=dict)  # id(exchange) -> entry
+    kept: list[Exchange] = field(default_factory=list)  # holds every recorded exchange, so that no id is reused
+    clients: set[int] = field(default_factory=set)
+
+    def hear(self, ex: Exchange) -> None:
+        self.heard.append((ex, time.time() - ex.response.elapsed_ms / 1000))
+
+    def listen(self, client: Client) -> None:
+        """Listen to a client for the rest of the run: an Exchange carries no clock of its own, and a fixture's
+        exchanges outside the test body are part of the sequence a drift run sends again."""
+        if id(client) not in self.clients:
+            client.listeners.append(self.hear)
+            self.clients.add(id(client))
 
     def observe(self, rule_ids: list[str], exchanges: tuple[Exchange, ...], found: list[RuleViolation]) -> None:
         if self.current is not None:
             self.pending.append((rule_ids, exchanges, found))
 
-    def _add(self, ex: Exchange, nodeid: str, index: dict[int, int]) -> int:
-        if id(ex) not in index:
-            index[id(ex)] = len(self.entries)
+    def _add(self, ex: Exchange, nodeid: str, started: float | None = None) -> int:
+        if id(ex) not in self.index:
+            self.index[id(ex)] = len(self.entries)
+            self.kept.append(ex)
             self.entries.append(har.entry(ex, test=nodeid, signature=har.signature_state(ex.request, self.secret),
-                                          api_key=har.key_state(ex.request, self.api_key), fallback_time=time.time()))
-        return index[id(ex)]
+                                          api_key=har.key_state(ex.request, self.api_key),
+                                          started=started or time.time()))
+        return self.index[id(ex)]
+
+    def flush(self, nodeid: str) -> list[int]:
+        refs = [self._add(ex, nodeid, when) for ex, when in self.heard]
+        self.heard = []
+        return refs
 
     def finish(self, item: pytest.Item, sent: list[Exchange]) -> None:
         """Turn the test's exchanges and judgements into entries and one `_tests` record."""
-        index: dict[int, int] = {}
-        for ex in sent:
-            self._add(ex, item.nodeid, index)
+        refs = self.flush(item.nodeid) + [self._add(ex, item.nodeid) for ex in sent]
         judgements = []
         for rule_ids, exchanges, found in self.pending:
-            refs = [self._add(ex, item.nodeid, index) for ex in exchanges]
+            judged = [self._add(ex, item.nodeid) for ex in exchanges]
             failed = {v.rule_id for v in found}
-            for ref in refs:
+            for ref in judged:
                 verdicts = self.entries[ref].setdefault("_verdicts", {})
                 for rule_id in rule_ids:
                     verdicts[rule_id] = "failed" if rule_id in failed or verdicts.get(rule_id) == "failed" else "passed"
-            judgements.append({"rules": rule_ids, "entries": refs, "violations": [
+            judgements.append({"rules": rule_ids, "entries": judged, "violations": [
                 {"rule": v.rule_id, "expected": v.expected, "actual": v.actual} for v in found]})
+            refs += judged
         decided: tuple[str, str | None, str] = self.decisions.pop(item.nodeid, ("skipped", None, ""))
         kind, decided_rule, reason = decided
-        for ref in index.values():
-            self.entries[ref]["_testVerdict"] = kind
+        for ref in set(refs):
+            if self.entries[ref]["_test"] == item.nodeid:
+                self.entries[ref]["_testVerdict"] = kind
         self.tests.append({
             "nodeid": item.nodeid, "rules": [r for m in item.iter_markers("rule") for r in m.args],
             "capabilities": sorted({c for m in item.iter_markers("capability") for c in m.args}),
-            "verdict": kind, "rule": decided_rule, "reason": reason, "entries": sorted(index.values()),
+            "fixtures": sorted(getattr(item, "fixturenames", [])),
+            "verdict": kind, "rule": decided_rule, "reason": reason, "entries": sorted(set(refs)),
             "judgements": judgements})
         self.current, self.pending = None, []
 
     def document(self, state: RunState) -> dict[str, Any]:
+        self.flush("")  # what the session's own fixtures sent after the last test
         results = state.results
         rules = {r.id: results.verdict(r.id) for r in state.catalogue.values()} if results else {}
         deviations = {rid: {"reason": d.reason, "link": d.link, "review": d.review.isoformat()}
@@ -118,6 +143,16 @@ def pytest_conformance_recording_protocol(item: pytest.Item) -> Iterator[None]:
     finally:
         sent: list[Exchange] = item.stash.get(EXCHANGES, [])
         recorder.finish(item, list(sent))
+
+
+@pytest.hookimpl(specname="pytest_fixture_setup", wrapper=True)
+def pytest_conformance_recording_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Every Client a fixture makes is listened to from the moment it exists."""
+    value = yield
+    recorder = request.config.stash.get(RECORDER, None)
+    if recorder is not None and isinstance(value, Client):
+        recorder.listen(value)
+    return value
 
 
 @pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
