@@ -156,6 +156,20 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session
+def replay(session: nox.Session) -> None:
+    """Re-judge a recording offline with the current checks: `-- reports/exchanges.har` (default); replay.json."""
+    session.install("-e", ".")
+    session.run("python", "-m", "conformance.replay", *session.posargs, env=BYTECODE)
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """The bundled mock against a recording, re-signed, on loopback: `-- FILE.har` or `-- --recorded DIR`."""
+    session.install("-e", ".")
+    session.run("python", "-m", "conformance.drift", *session.posargs, env=BYTECODE)
+
+
+@nox.session
 def mock(session: nox.Session) -> None:
     """Serve the bundled mock on 127.0.0.1:8765 (`-- --port N --seed N --latency-ms N` to change)."""
     session.install("-e", ".")

@@ -96,7 +96,8 @@ def allow_list(*paths: Path) -> list[dict[str, str]]:
 
 def _allowed(diff: Difference, entries: list[dict[str, str]]) -> str | None:
     for e in entries:
-        if all(fnmatch.fnmatchcase(v, e[k]) for k, v in (("operation", diff.operation), ("aspect", diff.aspect),
+        # `[` is literal in a pattern (paths say `[]` for array elements): only * and ? are wildcards
+        if all(fnmatch.fnmatchcase(v, e[k].replace("[", "[[]")) for k, v in (("operation", diff.operation), ("aspect", diff.aspect),
                                                           ("path", diff.path))):
             return e["reason"]
     return None
