@@ -95,10 +95,10 @@ def allow_list(*paths: Path) -> list[dict[str, str]]:
 
 
 def _allowed(diff: Difference, entries: list[dict[str, str]]) -> str | None:
+    values = {"operation": diff.operation, "aspect": diff.aspect, "path": diff.path}
     for e in entries:
         # `[` is literal in a pattern (paths say `[]` for array elements): only * and ? are wildcards
-        if all(fnmatch.fnmatchcase(v, e[k].replace("[", "[[]")) for k, v in (("operation", diff.operation), ("aspect", diff.aspect),
-                                                          ("path", diff.path))):
+        if all(fnmatch.fnmatchcase(v, e[k].replace("[", "[[]")) for k, v in values.items()):
             return e["reason"]
     return None
 
