@@ -56,6 +56,19 @@ def signature_state(request: Request, secret: str | None) -> str:
     return VALID if given[0] in made else INVALID
 
 
+def signature_token(request: Request) -> str | None:
+    """A stand-in for the signature the request carried, for replay: its sha256, of the same form (64 hex digits in
+    the same case, or not), so that checks comparing two signatures still see equal or different ones. The value
+    itself is redacted: within its recvWindow a signature could be replayed; its hash cannot."""
+    sent = dict(request.query).get("signature") or dict(request.form).get("signature")
+    if sent is None:
+        return None
+    digest = hashlib.sha256(sent.lower().encode()).hexdigest()
+    if len(sent) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sent):
+        return f"x{digest[:15]}"
+    return digest.upper() if sent.isupper() else digest
+
+
 def key_state(request: Request, api_key: str | None) -> str:
     sent = request.headers.get("x-mbx-apikey")
     if sent is None:
@@ -84,6 +97,7 @@ def entry(ex: Exchange, *, test: str, signature: str, api_key: str, started: flo
                                  "text": resp.text}},
         "cache": {}, "timings": {"send": 0, "wait": round(resp.elapsed_ms, 3), "receive": 0},
         "_operation": ex.operation_id, "_test": test, "_signature": signature, "_apiKey": api_key,
+        **({"_signatureToken": token} if (token := signature_token(req)) else {}),
     }
 
 
@@ -122,11 +136,14 @@ def _headers(items: list[dict[str, str]]) -> dict[str, str]:
 def exchange(item: dict[str, Any], contract: contract_mod.Contract | None = None) -> Exchange:
     """The Exchange a HAR entry holds, with its contract operation looked up again."""
     req, resp = item["request"], item["response"]
-    body = str(req.get("postData", {}).get("text", "")).encode()
-    request = Request(req["method"], req["url"], _headers(req.get("headers", [])), body)
+    url, text = str(req["url"]), str(req.get("postData", {}).get("text", ""))
+    token = item.get("_signatureToken")
+    if token:
+        url, text = (s.replace(f"signature={MASK}", f"signature={token}") for s in (url, text))
+    request = Request(req["method"], url, _headers(req.get("headers", [])), text.encode())
     content = resp.get("content", {})
-    text = content.get("text", "")
-    payload = text.encode() if content.get("encoding") != "base64" else base64.b64decode(text)
+    answer = str(content.get("text", ""))
+    payload = answer.encode() if content.get("encoding") != "base64" else base64.b64decode(answer)
     response = Response(int(resp["status"]), _headers(resp.get("headers", [])), payload,
                         float(item.get("time") or 0.0))
     operation = (contract or contract_mod.default()).find(request.method, request.path)

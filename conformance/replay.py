@@ -76,9 +76,12 @@ class _Judge:
     def rejudge(self, judgement: dict[str, Any]) -> list[RuleViolation]:
         exchanges = [self.exchange(i) for i in judgement["entries"]]
         rules = [r for r in judgement["rules"] if r in self.known]
-        if len(exchanges) == 1:
-            return checks.run(exchanges[0], rules)
-        return compare(exchanges[0], exchanges[1], rules)
+        try:
+            if len(exchanges) == 1:
+                return checks.run(exchanges[0], rules)
+            return compare(exchanges[0], exchanges[1], rules)
+        except Exception as exc:  # a check that cannot judge the recording is a finding, not a crash
+            return [RuleViolation(rules[0] if rules else "-", "a check that runs", f"[harness error] {exc!r}")]
 
     def line(self, index: int) -> str:
         ex = self.exchange(index)
