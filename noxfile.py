@@ -144,12 +144,16 @@ def clients(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Allure 3 HTML report (directory + single file) from reports/allure-results, with history."""
+    """Allure 3 HTML report (directory + single file) from reports/allure-results, with history, then the quality
+    gate (allurerc.mjs); `-- DIR ...` adds other runs' results (e.g. the mock run beside the testnet run)."""
     if not any(ALLURE_RESULTS.glob("*-result.json")):
         session.error(f"no Allure results in {ALLURE_RESULTS.relative_to(ROOT)}: run `nox -s conformance` first")
     node, env = _allure(session)
-    session.run(node, str(ALLURE_CLI), "generate", str(ALLURE_RESULTS), "--config", str(ROOT / "allurerc.mjs"),
+    results = [str(ALLURE_RESULTS), *(p for p in session.posargs if Path(p).is_dir())]
+    session.run(node, str(ALLURE_CLI), "generate", *results, "--config", str(ROOT / "allurerc.mjs"),
                 "--output", str(ALLURE_REPORT), env=env, external=True)
+    session.run(node, str(ALLURE_CLI), "quality-gate", *results, "--config", str(ROOT / "allurerc.mjs"), env=env,
+                external=True)
     session.log(f"report: open {(ALLURE_REPORT / 'awesome-single-file' / 'index.html').relative_to(ROOT)} (one file); "
                 f"the multi-file report needs HTTP: python3 -m http.server -d {ALLURE_REPORT.relative_to(ROOT)}/awesome"
                 f" -b 127.0.0.1; rule verdicts: {(REPORTS / 'rules.json').relative_to(ROOT)}")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from conformance import baseline, redact
+from conformance.allure3 import BASELINE_MARK
 from conformance.checks import RuleViolation
 from conformance.errors import ConfigError
 from conformance.exchange import Exchange
@@ -72,18 +73,46 @@ def pytest_conformance_baseline_makereport(item: pytest.Item, call: pytest.CallI
     return report
 
 
-def _tag_allure(results_dir: Path, status: dict[str, str]) -> None:
-    """Each Allure result of a rule gets a `tag` label with its baseline status (shown and filterable)."""
+def _test_key(nodeid: str) -> tuple[str, str]:
+    """allure-pytest's (package label, name) of a test: conformance/test_x.py::test_y[p] -> conformance.test_x."""
+    path, _, name = nodeid.partition("::")
+    return path.removesuffix(".py").replace("/", "."), name.rpartition("::")[2]
+
+
+def _failed_tests(current: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """Each failing test's baseline mark: 'new failure' wins over 'known failure' for a test with both."""
+    marks: dict[tuple[str, str], str] = {}
+    for entry in current.get("rules", []):
+        for failure in entry.get("failures", []):
+            for nodeid in failure.get("tests", []):
+                if failure.get("baseline") == "new":
+                    marks[_test_key(nodeid)] = baseline.NEW
+                else:
+                    marks.setdefault(_test_key(nodeid), "known failure")
+    return marks
+
+
+def _tag_allure(results_dir: Path, status: dict[str, str], current: dict[str, Any]) -> None:
+    """Each Allure result of a rule gets a `tag` label with its baseline status (shown and filterable); a failure
+    the baseline had is also marked in its message, which allurerc.mjs's resolution rule accepts as known."""
+    failed = _failed_tests(current)
     for path in results_dir.glob("*-result.json"):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        rules = [lab.get("value") for lab in result.get("labels", []) if lab.get("name") == "rule"]
-        found = next((status[r] for r in rules if r in status), None)
-        if found:
-            result.setdefault("labels", []).append({"name": "tag", "value": ALLURE_TAG + found})
-            path.write_text(json.dumps(result), encoding="utf-8")
+        labels = result.setdefault("labels", [])
+        rules = [lab.get("value") for lab in labels if lab.get("name") == "rule"]
+        package = next((lab.get("value") for lab in labels if lab.get("name") == "package"), "")
+        mark = failed.get((str(package), str(result.get("name", "")))) if result.get("status") == "failed" else None
+        found = mark or next((status[r] for r in rules if r in status), None)
+        if not found:
+            continue
+        labels.append({"name": "tag", "value": ALLURE_TAG + found})
+        if mark == "known failure":
+            details = result.setdefault("statusDetails", {})
+            details["message"] = f"{details.get('message', '')}\n{BASELINE_MARK}"
+        path.write_text(json.dumps(result), encoding="utf-8")
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)
@@ -106,7 +135,7 @@ def pytest_conformance_baseline_sessionfinish(session: pytest.Session) -> Iterat
             session.exitstatus = 0  # every failure is one the baseline already had
         allure_dir = getattr(config.option, "allure_report_dir", None)
         if allure_dir and Path(allure_dir).is_dir():
-            _tag_allure(Path(allure_dir), comparison.status)
+            _tag_allure(Path(allure_dir), comparison.status, current)
     path.write_text(redact.redact(json.dumps(current, indent=2)) + "\n", encoding="utf-8")
     return result
 
