@@ -26,6 +26,9 @@ def _allure_cli() -> tuple[str, Path]:
     node = os.environ.get("FAPI_ALLURE_NODE") or shutil.which("node")
     if not cli.exists() or not node:
         pytest.skip("the Allure 3 CLI is installed by `python3 noxfile.py -s selftest` (npm ci); run the tests there")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if int(version.lstrip("v").split(".")[0] or 0) < 22:
+        pytest.skip(f"Allure 3.18 needs Node 22+; {node} is {version} (the selftest session uses the pinned wheel's)")
     return node, cli
 
 
