@@ -101,6 +101,8 @@ def _why_not(test: dict[str, Any], live: str, recorded: outcomes.Decision) -> st
 
 
 def replay(log: dict[str, Any]) -> Replay:
+    if not isinstance(log.get("_tests"), list):
+        raise ConfigError("not a recording of the suite (no _tests): only reports/exchanges.har can be re-judged")
     judge, out = _Judge(log), Replay()
     live, again = Results(judge.cat), Results(judge.cat)
     seen: dict[str, set[str]] = {}

@@ -80,12 +80,14 @@ def test_replay_after_a_check_changed_names_the_exchanges_that_now_fail(recorded
 
 def test_replay_of_something_that_is_not_a_recording_is_one_line(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "x.har"
+    bad, plain = tmp_path / "x.har", tmp_path / "browser.har"
     bad.write_text("{not json", encoding="utf-8")
+    plain.write_text(json.dumps({"log": {"version": "1.2", "entries": []}}), encoding="utf-8")
     assert replay.main([str(bad)]) == replay.EXIT_USAGE
+    assert replay.main([str(plain)]) == replay.EXIT_USAGE  # a HAR, but not the suite's: nothing to re-judge
     assert drift.main([str(tmp_path / "missing.har"), "--out", str(tmp_path / "d.json")]) == drift.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "Traceback" not in "".join(err)
+    assert len(err) == 3 and "Traceback" not in "".join(err) and "not a recording of the suite" in err[1]
 
 
 @pytest.mark.slow
