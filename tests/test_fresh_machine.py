@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSIONS = ("conformance", "testnet", "selftest", "clients", "report", "mock", "lint", "bench")
+SESSIONS = ("conformance", "testnet", "selftest", "clients", "report", "mock", "lint", "bench", "replay", "drift")
 pytestmark = pytest.mark.slow
 
 
