@@ -100,47 +100,58 @@ def _why_not(test: dict[str, Any], live: str, recorded: outcomes.Decision) -> st
             + (f" ({' and '.join(provoked)})" if provoked else ""))
 
 
+Decisions = tuple[outcomes.Decision, outcomes.Decision]
+
+
+def _replay_test(judge: _Judge, test: dict[str, Any], out: Replay) -> Decisions | None:
+    """The test's decision as recorded and as the current checks make it; None (and the reason noted) when its
+    recorded judgements do not explain its live decision. `test["rules"]` becomes the marked rules a recorded
+    check judged: only those can be re-judged, the others stay with the test's own logic."""
+    kind = test["verdict"]
+    judged = {r for j in test["judgements"] for r in j["rules"]}
+    test["rules"] = [r for r in test["marked"] if r in judged]
+    recorded = [_violations(j["violations"]) for j in test["judgements"]]
+    as_recorded = judge.decide(test, recorded)
+    same = as_recorded.kind == kind and (kind == outcomes.PASSED or as_recorded.rule_id == test.get("rule"))
+    if kind == "skipped" or not test["rules"] or not same:
+        out.not_replayable[test["nodeid"]] = _why_not(test, kind, as_recorded)
+        return None
+    now = [judge.rejudge(j) for j in test["judgements"]]
+    for j, before, after in zip(test["judgements"], recorded, now, strict=True):
+        if _key(before) != _key(after):
+            out.changed.append({"test": test["nodeid"], "exchanges": [judge.line(i) for i in j["entries"]],
+                                "rules": j["rules"], "before": [str(v).splitlines()[:3] for v in before],
+                                "after": [str(v).splitlines()[:3] for v in after]})
+    return as_recorded, judge.decide(test, now)
+
+
 def replay(log: dict[str, Any]) -> Replay:
     if not isinstance(log.get("_tests"), list):
         raise ConfigError("not a recording of the suite (no _tests): only reports/exchanges.har can be re-judged")
     judge, out = _Judge(log), Replay()
     live, again = Results(judge.cat), Results(judge.cat)
-    seen: dict[str, set[str]] = {}
-    partial: set[str] = set()
-    for test in log.get("_tests", []):
-        marked = test["marked"] = [r for r in test["rules"] if r in judge.known]
-        for rule_id in marked:
-            seen.setdefault(rule_id, set())
-        judged = {r for j in test["judgements"] for r in j["rules"]}
-        # Only the marked rules a recorded check judged can be re-judged; the others stay with the test's logic.
-        test["rules"] = [r for r in marked if r in judged]
-        recorded = [_violations(j["violations"]) for j in test["judgements"]]
-        as_recorded = judge.decide(test, recorded)
-        kind = test["verdict"]
-        same = as_recorded.kind == kind and (kind == outcomes.PASSED or as_recorded.rule_id == test.get("rule"))
-        if kind == "skipped" or not test["rules"] or not same:
-            out.not_replayable[test["nodeid"]] = _why_not(test, kind, as_recorded)
+    replayed: dict[str, set[str]] = {}  # rule -> the tests that re-judged it
+    blocked: set[str] = set()  # rules with a test (judged live) that could not be re-judged
+    for original in log["_tests"]:
+        test = {**original, "marked": [r for r in original["rules"] if r in judge.known]}
+        for rule_id in test["marked"]:
+            replayed.setdefault(rule_id, set())
+        decisions = _replay_test(judge, test, out)
+        if decisions is None:
+            if test["verdict"] != "skipped":  # a test skipped live judged nothing: it leaves no gap
+                blocked.update(test["marked"])
             continue
-        partial.update(set(marked) - set(test["rules"]))
-        now = [judge.rejudge(j) for j in test["judgements"]]
-        for j, before, after in zip(test["judgements"], recorded, now, strict=True):
-            if _key(before) != _key(after):
-                out.changed.append({"test": test["nodeid"], "exchanges": [judge.line(i) for i in j["entries"]],
-                                    "rules": j["rules"], "before": [str(v).splitlines()[:3] for v in before],
-                                    "after": [str(v).splitlines()[:3] for v in after]})
-        live.record(test["nodeid"], test["rules"], as_recorded)
-        again.record(test["nodeid"], test["rules"], judge.decide(test, now))
-        for rule_id in {*test["rules"], as_recorded.rule_id} - {None}:
-            seen.setdefault(str(rule_id), set()).add(test["nodeid"])
-    # A test skipped live judged nothing: it leaves no gap in a rule's replay.
-    blocked = partial | {r for t in log.get("_tests", []) if t["nodeid"] in out.not_replayable
-                         and t["verdict"] != "skipped" for r in t.get("marked", t["rules"])}
+        blocked.update(set(test["marked"]) - set(test["rules"]))
+        live.record(test["nodeid"], test["rules"], decisions[0])
+        again.record(test["nodeid"], test["rules"], decisions[1])
+        for rule_id in {*test["rules"], decisions[0].rule_id} - {None}:
+            replayed.setdefault(str(rule_id), set()).add(test["nodeid"])
     for rule in judge.cat.values():
-        if rule.id not in seen:
-            continue
-        status = "replayed" if rule.id not in blocked else ("partly" if seen[rule.id] else "not-replayable")
-        out.rules.append({"id": rule.id, "recorded": log.get("_rules", {}).get(rule.id, "-"),
-                          "live": live.verdict(rule.id), "replayed": again.verdict(rule.id), "status": status})
+        if rule.id in replayed:
+            status = "partly" if rule.id in blocked else "replayed"
+            out.rules.append({"id": rule.id, "recorded": log.get("_rules", {}).get(rule.id, "-"),
+                              "live": live.verdict(rule.id), "replayed": again.verdict(rule.id),
+                              "status": status if replayed[rule.id] else "not-replayable"})
     return out
 
 

@@ -77,7 +77,7 @@ def _string_code_on_403(out: Outgoing, answer: Answer, body: Any) -> Any:
 
 RENAMED = MUTATIONS["msg-renamed-message"]
 ONE_MORE = Mutation("msg-renamed-and-string-code-on-403",
-                    response=lambda out, a: _on_json(_string_code_on_403)(out, RENAMED.response(out, a)))  # type: ignore[misc]
+                    response=lambda out, a: _on_json(_string_code_on_403)(out, RENAMED.response(out, a)))
 SLICE = ["-k", "test_fault_answer_carries_integer_code_and_string_msg", "--conformance-examples=2"]
 
 
