@@ -14,7 +14,9 @@ import httpx
 
 from conformance import contract as contract_mod
 from conformance import reconcile, retry
-from conformance.errors import TargetUnavailable
+from conformance.checks import parity
+from conformance.checks.errors import exempt_request
+from conformance.errors import OperationNotImplemented, TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.governor import Governor
 from conformance.redact import redact, register_secret
@@ -39,6 +41,15 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def raise_if_not_implemented(exchange: Exchange) -> None:
+    """A documented operation that answers 404/405 is missing: whatever else the test wanted cannot be judged."""
+    op = exchange.operation
+    if op is not None and exchange.response.status in (404, 405):
+        raise OperationNotImplemented(
+            f"operation not implemented: {op.method} {op.path} ({op.id}) answered HTTP {exchange.response.status}",
+            rule_id=parity.implemented_rule(op, exchange.request.url))
 
 
 def sign(secret: str, payload: str) -> str:
@@ -97,13 +108,14 @@ class Client:
              signed: bool | None = None, headers: Mapping[str, str | None] | None = None,
              content: bytes | None = None,
              content_type: str | None = None, allow_limits: bool = False, allow_faults: bool = False,
-             ) -> Exchange:
+             allow_missing: bool = False) -> Exchange:
         """Send `params` in the query and `form` in the body; sign over exactly what is sent.
 
         A header given as None is not sent (e.g. `{"X-MBX-APIKEY": None}` for a request without the key).
 
         Unless `allow_faults`, documented failures are retried by their policy (conformance.retry) and an
-        unknown outcome is reconciled by clientOrderId, never resubmitted."""
+        unknown outcome is reconciled by clientOrderId, never resubmitted. A documented operation answering 404/405
+        is not implemented on the target: unless `allow_missing`, the test that sent it is "not tested"."""
         method = method.upper()
         operation = self.contract.find(method, path)
         query, body = _pairs(params), _pairs(form)
@@ -114,6 +126,8 @@ class Client:
         while True:
             exchange = self._send(request)
             kind = None if allow_faults else retry.classify(exchange)
+            if kind == "throttled" and exempt_request(exchange):
+                kind = None  # -1008 on a cancel or reduce-only order breaks the exemption: judged, not retried
             if kind == retry.UNKNOWN_STATUS:
                 self._unknown_outcome(exchange, request)
             policy = retry.policy_for(kind)
@@ -121,6 +135,7 @@ class Client:
                 break
             if attempt >= policy.tries or not self._may_resubmit(request, exchange, policy, attempt):
                 self._journal(request, exchange, policy.kind, attempt, 0.0, "gave up")
+                self.governor.note_gave_up(f"HTTP {exchange.response.status} {policy.kind} on {method} {path}")
                 raise TargetUnavailable(f"unavailable: HTTP {exchange.response.status} {policy.kind} on "
                                         f"{method} {path} after {attempt} tries")
             delay = policy.delays[attempt - 1]
@@ -129,7 +144,10 @@ class Client:
                 self.governor.reduce_concurrency()
             self.sleep(delay)
             attempt += 1
+        self.governor.note_answered()
         self._raise_if_unavailable(exchange, allow_limits=allow_limits, allow_faults=allow_faults)
+        if not allow_missing:
+            raise_if_not_implemented(exchange)
         return exchange
 
     def _send(self, req: _Prepared) -> Exchange:
@@ -215,5 +233,7 @@ class Client:
         msg = ""
         if ex.response.is_json and isinstance(ex.response.json(), dict):
             msg = str(ex.response.json().get("msg", ""))
+        if status == 503 and msg.startswith(UNAVAILABLE_MESSAGES[2]) and exempt_request(ex):
+            return  # -1008 to a cancel or reduce-only order is the target breaking the exemption: judged
         if status == 408 or (status == 503 and msg.startswith(UNAVAILABLE_MESSAGES)):
             raise TargetUnavailable(f"unavailable: HTTP {status} {msg!r} on {ex.request.method} {ex.request.path}")

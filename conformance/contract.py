@@ -69,10 +69,6 @@ class Operation:
         return str(self.raw.get("x-source", "ztdx"))
 
     @property
-    def doc(self) -> str:
-        return str(self.raw.get("x-doc", ""))
-
-    @property
     def time_fields(self) -> tuple[str, ...]:
         return tuple(self.raw.get("x-time-fields", ()))
 
@@ -99,9 +95,6 @@ class Operation:
 
     def parameters(self) -> list[dict[str, Any]]:
         return [self.spec.deref(p) for p in self.raw.get("parameters", [])]
-
-    def param(self, name: str) -> dict[str, Any] | None:
-        return next((p for p in self.parameters() if p.get("name") == name), None)
 
     @cached_property
     def success_validator(self) -> Validator | None:

@@ -38,6 +38,19 @@ class MockControl:
     def reset(self) -> Any:
         return self._post("/reset")
 
+    def current_limits(self) -> dict[str, int]:
+        response = self.http.get("/limits")
+        if response.status_code != 200:
+            raise HarnessError(f"mock control /limits answered HTTP {response.status_code}: {response.text[:200]}")
+        return dict(response.json())
+
+    def calm(self, limits: dict[str, int]) -> None:
+        """Back to `limits` with no fault pending and throttle off — orders and positions stay as they are (for the
+        end-of-run cleanup after an interrupted test left tiny limits or a ban behind)."""
+        self.http.delete("/faults")
+        self._post("/throttle", {"enabled": False})
+        self._post("/limits", limits)
+
     def state(self) -> Any:
         return self.http.get("/state").json()
 

@@ -37,6 +37,26 @@ class HarnessError(ConformanceError):
     """The suite itself is broken (a bug, or a fixture that cannot be built)."""
 
 
+class NotTested(ConformanceError):
+    """A precondition answer was wrong (an example call failed, exchangeInfo is unusable), so the rule under test
+    was never reached; `rule_id` names the rule that judges the precondition's own failure."""
+
+    def __init__(self, reason: str, *, rule_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.rule_id = rule_id
+
+    def line(self) -> str:
+        return f"not tested: {self.reason}" + (f" (judged by {self.rule_id})" if self.rule_id else "")
+
+    def __str__(self) -> str:  # what pytest and Allure show: the "not tested:" line, for its report category
+        return self.line()
+
+
+class OperationNotImplemented(NotTested):
+    """A documented operation answered 404/405 to a well-formed request: its other tests cannot judge anything."""
+
+
 def read_yaml(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Any:
     """Parse a YAML input file; a missing or malformed file is a one-line `error`, never a traceback."""
     try:

@@ -51,17 +51,27 @@ def governor(run_state: RunState) -> Governor:
 
 
 @pytest.fixture(scope="session")
-def client(target: Target, contract: Contract, governor: Governor) -> Iterator[Client]:
+def client(run_state: RunState, target: Target, contract: Contract, governor: Governor) -> Iterator[Client]:
     """The session's signed client; every exchange it makes is attached to the running test."""
     c = Client(target, contract=contract, governor=governor)
+    c.listeners.append(run_state.observe)
     yield c
     c.close()
 
 
+def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
+    """Every exchange `client` makes is recorded for the running test's report, like the session client's."""
+    seen = request.node.stash.get(EXCHANGES, None)
+    if seen is not None:
+        client.listeners.append(seen.append)
+    client.listeners.append(request.config.stash[STATE].observe)
+    return client
+
+
 @pytest.fixture
-def isolated_client(target: Target, contract: Contract) -> Iterator[Client]:
+def isolated_client(request: pytest.FixtureRequest, target: Target, contract: Contract) -> Iterator[Client]:
     """A client with its own governor, for tests that drive the target into its limits on purpose."""
-    c = Client(target, contract=contract, governor=Governor(share=1_000.0))
+    c = recorded(request, Client(target, contract=contract, governor=Governor(share=1_000.0)))
     yield c
     c.close()
 

@@ -52,6 +52,7 @@ class Governor:
         self.blocked_until = 0.0
         self.block_reason = ""
         self._failures = 0
+        self._gave_up = 0
         self.sent = self.total_weight = self.throttled = self.banned = self.waits = 0
         self.waited_seconds = 0.0
         self.peak_weight = self.peak_orders = self.peak_server_weight = 0
@@ -159,6 +160,27 @@ class Governor:
         self._failures += 1
         if self._failures >= CIRCUIT_FAILURES:
             self.block(CIRCUIT_SECONDS, f"unreachable: {self._failures} transport failures in a row ({reason})")
+
+    def note_gave_up(self, reason: str) -> None:
+        """A documented failure still failing after its retries; a few in a row: the target is down for a while."""
+        self._gave_up += 1
+        if self._gave_up >= CIRCUIT_FAILURES:
+            self.block(CIRCUIT_SECONDS, f"unavailable: {self._gave_up} requests in a row failed after their retries "
+                                        f"({reason})")
+
+    def note_answered(self) -> None:
+        self._gave_up = 0
+
+    @property
+    def rate_limited(self) -> bool:
+        """Blocked by the target's own 429/418 (honour it), not by the suite's circuit breaker (a guess)."""
+        return self.blocked_until > self.clock() and self.block_reason.startswith("rate-limited")
+
+    def clear_circuit(self) -> None:
+        """Lift a circuit-breaker block (never a 429/418 one): the cleanup tries the target once more."""
+        with self._lock:
+            if not self.block_reason.startswith("rate-limited"):
+                self.blocked_until, self._failures, self._gave_up = 0.0, 0, 0
 
     def wait_until_unblocked(self, max_wait: float) -> bool:
         """Wait out a block if it ends within `max_wait` seconds (used by the end-of-run cleanup)."""

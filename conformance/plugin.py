@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
-from conformance import outcomes, targets
-from conformance.errors import ConfigError, TargetUnavailable
+from conformance import checks, outcomes, redact, selection, targets
+from conformance.errors import ConfigError, NotTested, TargetUnavailable
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
 STATE = pytest.StashKey[RunState]()
 DECISION = pytest.StashKey[outcomes.Decision]()
+JUDGEMENT = pytest.StashKey[checks.Judgement]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, default=20261125, help="seed for generated cases")
     group.addoption("--conformance-examples", type=int, default=10,
                     help="generated examples per operation in the schema module")
+    group.addoption("--conformance-rule", action="append", default=[], metavar="ID|GLOB",
+                    help="run only the tests of these rules (repeatable; e.g. 'auth.*'); the others are 'not tested'")
+    group.addoption("--conformance-operation", action="append", default=[], metavar="operationId|GLOB",
+                    help="run only the tests of these operations (repeatable; e.g. 'newOrder', '*Order*')")
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read their options
@@ -42,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[STATE] = state = RunState.from_config(config)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    selection.resolve(config, state)
     # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
     if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(state.reports / "junit.xml")
@@ -74,6 +81,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
         return
+    selection.apply(config, items, state)
+    # Passive tests judge what the whole run saw: they run last, in their modules' order.
+    items.sort(key=lambda item: item.get_closest_marker("passive") is not None)
     for item in items:
         for rule_id in _marked_rules(item):
             try:
@@ -90,21 +100,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     reason=f"capability missing: {', '.join(missing)} (target {state.target.name})"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def,unused-ignore]
+    """What the test's checks judge is collected while it runs: a pass credits only the rules a check judged."""
+    with checks.judging() as judgement:
+        item.stash[JUDGEMENT] = judgement
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def,unused-ignore]
     report: pytest.TestReport = yield
     state = item.config.stash[STATE]
     marked = _marked_rules(item)
     exc = call.excinfo.value if call.excinfo else None
-    if report.skipped and not isinstance(exc, TargetUnavailable):
+    if report.skipped and not isinstance(exc, TargetUnavailable | NotTested):
         if call.when == "setup":
             state.results.record(item.nodeid, marked, None)  # type: ignore[union-attr]
         return report
     if call.when != "call" and report.passed:
         return report
-    decision = outcomes.decide(exc, marked, state.catalogue, strict=state.strict, deviations=state.deviations)
+    judgement = item.stash.get(JUDGEMENT, None) if call.when == "call" else None
+    decision = outcomes.decide(exc, marked, state.catalogue, strict=state.strict, deviations=state.deviations,
+                               judgement=judgement)
     if call.when != "call" and decision.kind == outcomes.FAILED:
-        decision = outcomes.Decision(outcomes.ERROR, decision.rule_id, f"[harness error] {exc}")
+        decision = outcomes.Decision(outcomes.ERROR, decision.rule_id, f"[harness error] {exc}",
+                                     rules={r: outcomes.RuleOutcome(outcomes.ERROR, f"[harness error] {exc}")
+                                            for r in marked})
     item.stash[DECISION] = decision
     state.results.record(item.nodeid, marked, decision)  # type: ignore[union-attr]
     _apply(report, decision, item)
@@ -120,7 +142,7 @@ def _apply(report: pytest.TestReport, decision: outcomes.Decision, item: pytest.
     report.outcome = decision.pytest_outcome  # type: ignore[assignment]
     if decision.is_xfail:
         report.wasxfail = decision.reason
-    elif decision.kind == outcomes.UNAVAILABLE:
+    elif decision.is_skip:
         path, lineno, _ = item.location
         report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {decision.reason}")
     else:
@@ -139,6 +161,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"conformance target: {t.name} {t.base_url} (kind {t.kind}; capabilities: "
             f"{', '.join(sorted(t.capabilities)) or 'none'}); strict={state.strict}; "
             f"seed={config.getoption('conformance_seed')}"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Before pytest's own last line: one line per failed rule, with its first Expected / Actual."""
+    state = config.stash.get(STATE, None)
+    if state is None or state.results is None or state.unavailable:
+        return
+    lines = state.results.summary_lines()
+    if lines:
+        terminalreporter.section("conformance verdicts")
+        for line in lines:
+            terminalreporter.write_line(redact.redact(line))
 
 
 def _write_results(state: RunState) -> None:

@@ -9,10 +9,12 @@ from pathlib import Path
 from conformance.exchange import Exchange
 
 MASK = "<redacted>"
+XML_MASK = "&lt;redacted&gt;"  # the same mask inside XML/HTML text, which must stay well-formed
 _SIGNATURE = re.compile(r"(signature=)[0-9A-Za-z%]+", re.IGNORECASE)
 # The same value printed from a dict or JSON: 'signature': 'ab12…' / "signature":"ab12…"
 _SIGNATURE_FIELD = re.compile(r"""(["']signature["']\s*:\s*["'])[0-9A-Za-z%]+""", re.IGNORECASE)
-_KEY_HEADER = re.compile(r"(x-mbx-apikey[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.IGNORECASE)
+# A key's value ends at white space, a quote, a comma, a brace, or markup (`<`, `&`: XML/HTML text and the mask).
+_KEY_HEADER = re.compile(r"(x-mbx-apikey[\"']?\s*[:=]\s*[\"']?)[^\s\"',}<&]+", re.IGNORECASE)
 _SECRETS: set[str] = set()
 
 
@@ -21,12 +23,12 @@ def register_secret(*values: str | None) -> None:
     _SECRETS.update(v for v in values if v and len(v) >= 6)
 
 
-def redact(text: str) -> str:
+def redact(text: str, mask: str = MASK) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _SIGNATURE.sub(rf"\g<1>{MASK}", text)
-    text = _SIGNATURE_FIELD.sub(rf"\g<1>{MASK}", text)
-    return _KEY_HEADER.sub(rf"\g<1>{MASK}", text)
+        text = text.replace(secret, mask)
+    text = _SIGNATURE.sub(rf"\g<1>{mask}", text)
+    text = _SIGNATURE_FIELD.sub(rf"\g<1>{mask}", text)
+    return _KEY_HEADER.sub(rf"\g<1>{mask}", text)
 
 
 def request_text(exchange: Exchange) -> str:
@@ -62,7 +64,8 @@ def scrub_file(path: Path, max_bytes: int = 20_000_000) -> bool:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False  # binary files (screenshots) never contain what this suite sends
-    clean = redact(text)
+    markup = path.suffix.lower() in (".xml", ".html", ".htm")
+    clean = redact(text, XML_MASK if markup else MASK)
     if clean == text:
         return False
     path.write_text(clean, encoding="utf-8")

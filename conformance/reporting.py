@@ -17,8 +17,9 @@ import pytest
 
 from conformance import redact
 from conformance.catalogue import Rule
+from conformance.exchange import Exchange
 from conformance.fixtures import EXCHANGES
-from conformance.plugin import STATE
+from conformance.plugin import JUDGEMENT, STATE
 from conformance.session import RunState
 
 __all__ = ["pytest_conformance_reporting_call", "pytest_conformance_reporting_sessionfinish"]
@@ -30,11 +31,11 @@ _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
 CATEGORIES = [
     {"name": "Contract violation", "matchedStatuses": ["failed"]},
     {"name": "Harness error", "matchedStatuses": ["broken"]},
+    {"name": "Rule not tested", "matchedStatuses": ["skipped"], "messageRegex": "(?s).*not tested:.*"},
     {"name": "Target unavailable", "matchedStatuses": ["skipped"],
      "messageRegex": "(?s).*(TargetUnavailable|unavailable:).*"},
     {"name": "Known deviation", "matchedStatuses": ["skipped"],
      "messageRegex": "(?s).*(known deviation:|non-strict:).*"},
-    {"name": "Rule not tested", "matchedStatuses": ["skipped"], "messageRegex": "(?s)^not tested:.*"},
 ]
 
 
@@ -130,7 +131,10 @@ def pytest_conformance_reporting_call(item: pytest.Item) -> Iterator[None]:
         return
     import allure
 
-    seen = item.stash.get(EXCHANGES, [])
+    sent = item.stash.get(EXCHANGES, None)
+    seen: list[Exchange] = list(sent) if sent is not None else []
+    judgement = item.stash.get(JUDGEMENT, None)  # answers judged but sent earlier: cached, or by another client
+    seen += [ex for ex in (judgement.exchanges if judgement else []) if not any(ex is s for s in seen)]
     for index, ex in enumerate(seen[-MAX_ATTACHMENTS:]):
         name = f"{index + 1}. {ex.request.method} {ex.request.path} → {ex.response.status}"
         allure.attach(redact.request_text(ex), name=f"{name} request", attachment_type=allure.attachment_type.TEXT)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from conformance import orders, reconcile, redact, retry, targets
+from conformance import orders, outcomes, reconcile, redact, retry, targets
 from conformance.client import Client
 from conformance.governor import Governor
-from conformance.plugin import STATE
+from conformance.plugin import DECISION, STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
 __all__ = ["pytest_conformance_safety_configure",
@@ -90,12 +90,11 @@ def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInf
         governor = getattr(item, "funcargs", {}).get("governor")
         if safety.governor is None and isinstance(governor, Governor):
             safety.governor = governor
-        verdict = dict(report.user_properties).get("verdict")
-        if call.when == "call" or verdict:
+        decision = item.stash.get(DECISION, None)
+        if call.when == "call" or decision is not None:
             safety.ran.add(item.nodeid)
-        if verdict == "unavailable" and isinstance(report.longrepr, tuple):
-            reason = str(report.longrepr[2]).removeprefix("Skipped: ").removeprefix("unavailable: ")
-            safety.unavailable.setdefault(item.nodeid, reason)
+        if decision is not None and decision.kind == outcomes.UNAVAILABLE:
+            safety.unavailable.setdefault(item.nodeid, decision.reason.removeprefix("unavailable: "))
     return report
 
 
@@ -143,9 +142,11 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         return
     traded = Client.orders_sent_total > 0 or any(f.baselines or f.placed for f in orders.FACTORIES)
     if traded and state.target.has(targets.TRADING):
+        _calm_mock(state)
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract,
                                                 safety.governor or Governor(share=state.budget or 0.5))
+
         if hits:
             safety.cleanup["interrupts_deferred"] = len(hits)
     elif safety.ran and not state.target.has(targets.TRADING):
@@ -159,6 +160,22 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE
     _write(state, safety)
+
+
+def _calm_mock(state: RunState) -> None:
+    """An interrupted test of a faults-capable target may leave tiny limits, a fault or throttle mode behind (its
+    fixture's reset runs later): the cleanup needs the limits the run started with."""
+    if state.mock_limits is None or state.target is None:
+        return
+    from conformance.control import MockControl
+
+    control = MockControl(state.target.base_url)
+    try:
+        control.calm(state.mock_limits)
+    except Exception:
+        pass
+    finally:
+        control.close()
 
 
 def _write(state: RunState, safety: RunSafety) -> None:

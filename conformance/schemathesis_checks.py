@@ -157,7 +157,8 @@ def negative_violations(exchange: Exchange) -> list[RuleViolation]:
 
 def judge(case: Any, exchange: Exchange, *, negative: bool, rule_ids: Iterable[str] = ()) -> None:
     """Run every applicable check (ours and schemathesis') and raise the first violation, others appended."""
-    ours = checks.run(exchange, [*GENERAL_RULES, f"schema.{exchange.operation_id}", *rule_ids])
+    schema_rule = [f"schema.{exchange.operation_id}"] if exchange.operation_id else []  # e.g. an unexpected method
+    ours = checks.run(exchange, [*GENERAL_RULES, *schema_rule, *rule_ids])
     found = builtin_violations(case, exchange, negative=negative) + ours
     if negative:
         found = negative_violations(exchange) + found

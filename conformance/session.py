@@ -11,6 +11,7 @@ Exit statuses of a conformance run (`pytest conformance ...`):
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
-from conformance.errors import TargetUnavailable
+from conformance.errors import HarnessError, TargetUnavailable
 from conformance.governor import Governor
 from conformance.results import Results
 
@@ -32,6 +33,19 @@ EXIT_TARGET_UNAVAILABLE = 75  # EX_TEMPFAIL: the target could not be reached; no
 PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothing
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
 REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
+ANSWERS_KEPT = 200  # 2XX answers kept per operation for the passive schema tests (the latest ones)
+
+
+def _mock_limits(base_url: str) -> dict[str, int] | None:
+    from conformance.control import MockControl
+
+    control = MockControl(base_url)
+    try:
+        return control.current_limits()
+    except (HarnessError, httpx.HTTPError, ValueError):
+        return None
+    finally:
+        control.close()
 
 
 @dataclass
@@ -53,6 +67,10 @@ class RunState:
     run_status: str = "available"  # set by the safety hooks: "target unavailable", "interrupted", ...
     run_status_line: str = ""
     unavailable: str = ""  # set when the target could not be reached at start: nothing is run
+    answers: dict[str, deque[Any]] = field(default_factory=dict)  # operationId -> 2XX exchanges seen in the run
+    mock_limits: dict[str, int] | None = None  # a faults-capable target's rate limits at the start of the run
+    selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
+    selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -88,6 +106,8 @@ class RunState:
                                       provoke_limits=self.provoke_limits, profile=self.profile)
         self._check_reachable()
         self._check_credentials()
+        if self.target.has(targets.FAULTS):  # the limits the run starts with, restored before the cleanup
+            self.mock_limits = _mock_limits(self.target.base_url)
         path = self.deviations_path or deviations.path_for(self.target.name)
         self.deviations = deviations.load(path, self.catalogue)
         return self.target
@@ -127,6 +147,11 @@ class RunState:
         if code == -1021:
             raise TargetUnavailable(f"{self.target.base_url} rejects this machine's timestamps (code -1021) —"
                                     " synchronise the clock")
+
+    def observe(self, exchange: Any) -> None:
+        """A client listener: every 2XX JSON answer of a documented operation, for test_observed.py."""
+        if exchange.operation is not None and 200 <= exchange.response.status < 300 and exchange.response.is_json:
+            self.answers.setdefault(exchange.operation_id, deque(maxlen=ANSWERS_KEPT)).append(exchange)
 
     def stop(self) -> None:
         if self.mock_server is not None:

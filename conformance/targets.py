@@ -90,10 +90,6 @@ def host_kind(base_url: str) -> str | None:
     return "testnet" if host in TESTNET_HOSTS else None
 
 
-def classify(base_url: str, answers_health: bool) -> str:
-    return host_kind(base_url) or ("mock" if answers_health else "unknown")
-
-
 def capabilities_for(kind: str, creds: Credentials | None, *, allow_mainnet_trading: bool,
                      provoke_limits: bool, profile: str = "full") -> frozenset[str]:
     """Trading only where it cannot cost money (mock, testnet) unless the loud flag says otherwise;

@@ -9,7 +9,9 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from conformance import checks
+from conformance import checks, readers
+from conformance.checks import auth
+from conformance.checks import errors as err
 from conformance.checks.parameters import verify_pair
 from conformance.client import FORM, Client, sign
 from conformance.errors import HarnessError
@@ -26,8 +28,8 @@ MARGIN = ("GET", "/fapi/v1/marginType")
 def server_now(client: Client) -> Callable[[], int]:
     """The server's clock in ms (local clock plus the offset seen on GET /fapi/v1/time)."""
     before = time.time() * 1000
-    body = client.call("GET", "/fapi/v1/time").response.json()
-    offset = int(body["serverTime"] - (before + time.time() * 1000) / 2)
+    server_time = readers.server_time(client.call("GET", "/fapi/v1/time"))
+    offset = int(server_time - (before + time.time() * 1000) / 2)
     return lambda: int(time.time() * 1000) + offset
 
 
@@ -46,24 +48,19 @@ def send(client: Client, method: str, path: str, params: Pairs, *, key: str | No
 
 
 def accepted(exchange: Exchange) -> Exchange:
-    if not 200 <= exchange.response.status < 300:
-        raise HarnessError(f"reference request refused: HTTP {exchange.response.status} {exchange.response.text[:200]}")
-    return exchange
+    return readers.accepted(exchange, "a correctly signed reference request", rule_id="auth.signature-required")
 
 
 @pytest.mark.rule("auth.signature-required")
 def test_correctly_signed_request_is_accepted(client: Client, server_now: Callable[[], int]) -> None:
-    exchange = send(client, *MODE, [], ts=server_now())
-    if not 200 <= exchange.response.status < 300:
-        raise checks.RuleViolation("auth.signature-required", ["2XX for a correctly signed request"],
-                                   f"HTTP {exchange.response.status} {exchange.response.text[:200]}")
+    auth.correctly_signed_is_accepted(send(client, *MODE, [], ts=server_now()))
 
 
 def _flip(signature: str) -> str:
     return signature[:-1] + ("0" if signature[-1] != "0" else "1")
 
 
-@pytest.mark.rule("auth.signature-required")
+@pytest.mark.rule("auth.signature-required", "errors.documented-code")
 @pytest.mark.parametrize("variant", ["altered", "over-other-params", "missing", "not-hex", "empty"])
 def test_wrong_or_missing_signature_is_rejected(variant: str, client: Client, server_now: Callable[[], int]) -> None:
     ts = server_now()
@@ -73,13 +70,14 @@ def test_wrong_or_missing_signature_is_rejected(variant: str, client: Client, se
         params = [("symbol", "BTCUSDT" if variant == "altered" else "ETHUSDT")]
         bad = send(client, *MARGIN, params, ts=ts, signature=_flip(good) if variant == "altered" else good)
         verify_pair(reference, bad, ["auth.signature-required"])
+        err.documented_code("bad-signature", bad)
         return
     signature = {"missing": None, "not-hex": "z" * 64, "empty": " "}[variant]
     checks.verify(send(client, *MARGIN, [("symbol", "BTCUSDT")], ts=ts, signature=signature),
                   ["auth.signature-required"])
 
 
-@pytest.mark.rule("auth.api-key-header")
+@pytest.mark.rule("auth.api-key-header", "errors.documented-code")
 @pytest.mark.parametrize("key", ["missing", "unknown", "malformed"])
 def test_missing_or_foreign_api_key_is_rejected(key: str, client: Client, server_now: Callable[[], int]) -> None:
     reference = accepted(send(client, *MODE, [], ts=server_now()))
@@ -88,6 +86,7 @@ def test_missing_or_foreign_api_key_is_rejected(key: str, client: Client, server
     if key == "missing":
         checks.verify(variant, ["auth.api-key-header"])
     verify_pair(reference, variant, ["auth.api-key-header"])
+    err.documented_code("bad-api-key", variant)
 
 
 @pytest.mark.rule("auth.timestamp-required")
@@ -108,14 +107,22 @@ WINDOW_CASES = [
 ]
 
 
+def _outside(offset: int, window: int | None) -> bool:
+    return offset > 1_000 or offset < -(window or 5_000)
+
+
 @pytest.mark.parametrize(("offset", "window", "rule_id"),
-                         [pytest.param(o, w, r, id=n, marks=pytest.mark.rule(r)) for n, o, w, r in WINDOW_CASES])
+                         [pytest.param(o, w, r, id=n, marks=pytest.mark.rule(r, *["errors.documented-code"] *
+                                                                                 _outside(o, w)))
+                          for n, o, w, r in WINDOW_CASES])
 def test_timestamp_is_judged_against_the_recv_window(offset: int, window: int | None, rule_id: str, client: Client,
                                                      server_now: Callable[[], int]) -> None:
     reference = accepted(send(client, *MODE, [], ts=server_now()))
     params = [("recvWindow", str(window))] if window is not None else []
     variant = send(client, *MODE, params, ts=int(dict(reference.request.query)["timestamp"]) + offset)
     verify_pair(reference, variant, [rule_id])
+    if _outside(offset, window):
+        err.documented_code("timestamp-outside-window", variant)
 
 
 @pytest.mark.rule("auth.recvwindow-max")
@@ -170,7 +177,7 @@ def _placed_ids(client: Client, orders: OrderFactory, count: int) -> list[int]:
     for _ in range(count):
         params = orders.resting_limit("BTCUSDT")
         orders.remember(params)
-        ids.append(accepted(client.call("POST", "/fapi/v1/order", params)).response.json()["orderId"])
+        ids.append(readers.order_id(client.call("POST", "/fapi/v1/order", params)))
     return ids
 
 

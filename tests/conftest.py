@@ -51,7 +51,8 @@ def run_suite_in(reports: Path, args: list[str], env: dict[str, str] | None = No
     junit = reports / "junit.xml"
     command = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
                f"--conformance-reports={reports}", f"--junitxml={junit}", *args]
-    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    # Bytecode writing on: with PYTHONDONTWRITEBYTECODE=1 every run re-rewrote ~340 plugin modules (~1.5 s).
+    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", **(env or {})}
     done = subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
                           check=False)
     path = reports / "rules.json"

@@ -47,6 +47,8 @@ def _judge(case: dict[str, Any]) -> tuple[str, Callable[[Exchange], list[RuleVio
     if case.get("scenario"):
         scenario = http.SCENARIOS[case["scenario"]]
         return scenario.rule_id, lambda ex: _raised(lambda: http.judge(case["scenario"], ex))
+    if case.get("cause"):
+        return err.DOCUMENTED_CODE, lambda ex: _raised(lambda: err.documented_code(case["cause"], ex))
     if case.get("documented"):
         return case["documented"], lambda ex: _raised(lambda: err.documented_answer(case["documented"], ex))
     return case["rule"], lambda ex: checks.run(ex, [case["rule"]])

@@ -1,4 +1,4 @@
-"""The testnet-parity check: a routed answer passes, a 404/405 for a documented endpoint fails."""
+"""The endpoint checks: a routed answer passes, a 404/405 for a documented endpoint fails, under exactly one rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from conformance import checks, contract
 from conformance.checks import RuleViolation
 from conformance.exchange import Exchange, Request, Response
 
-RULE = ["general.testnet-parity"]
+RULE = ["general.testnet-parity", "general.endpoint-implemented", "general.binance-endpoint-implemented"]
+TESTNET = "api-sepolia.ztdx.io"
 
 
 def _exchange(op_id: str, status: int, host: str = "127.0.0.1:8765") -> Exchange:
@@ -23,9 +24,16 @@ def test_a_routed_answer_passes(status: int) -> None:
 
 
 @pytest.mark.parametrize("status", [404, 405])
-def test_an_unrouted_documented_endpoint_fails(status: int) -> None:
-    with pytest.raises(RuleViolation, match=r"^\[general\.testnet-parity\]"):
-        checks.verify(_exchange("depth", status), RULE)
+@pytest.mark.parametrize(("op_id", "host", "rule_id"), [
+    ("depth", "127.0.0.1:8765", "general.endpoint-implemented"),
+    ("depth", TESTNET, "general.testnet-parity"),
+    ("klines", "127.0.0.1:8765", "general.binance-endpoint-implemented"),
+    ("klines", TESTNET, "general.binance-endpoint-implemented"),
+])
+def test_an_unrouted_documented_endpoint_fails_exactly_one_rule(status: int, op_id: str, host: str,
+                                                                rule_id: str) -> None:
+    violations = checks.run(_exchange(op_id, status, host), RULE)
+    assert [v.rule_id for v in violations] == [rule_id]
 
 
 def test_production_batch_orders_405_is_documented() -> None:

@@ -71,7 +71,7 @@ def test_recorded_error_body_matches_error_schema() -> None:
     if not found:
         pytest.skip(f"recorded payloads absent ({RECORDED})")
     ex = _exchange(contract.default().operations["newOrder"], 400, found[0].read_bytes())
-    assert checks.run(ex, ["schema.newOrder", "general.java-types", "general.json-responses"]) == []
+    assert checks.run(ex, ["errors.body-shape", "general.java-types", "general.json-responses"]) == []
 
 
 def test_every_operation_has_its_schema_rule_and_check() -> None:

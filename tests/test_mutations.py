@@ -14,6 +14,8 @@ import pytest
 from conftest import SuiteRun
 from mutants.mutations import MUTATIONS
 from mutants.proxy import ProxyServer
+from mutants.targets import TARGETS
+from test_wrong_targets import WHOLE_SUITE
 
 from conformance import catalogue
 
@@ -29,17 +31,27 @@ BREAKING = {
     "required-field-missing": ("test_schema and openInterest", "schema.openInterest"),  # a MUST schema rule
     "wrong-signature-accepted": ("test_auth", "auth.signature-required"),
     "no-used-weight-header": ("test_limits", "limits.used-weight-header"),  # SHOULD
+    "errors-as-200": ("test_http", "http.4xx-invalid-request"),
+    "order-without-symbol": ("test_general or test_observed", "schema.newOrder"),
+    "server-time-string": ("test_auth or (test_general and time)", "general.java-types"),
 }
 CONFORMING = {
     "keys-reordered": "test_general or test_errors or test_http or test_auth or test_parameters",
     "extra-unknown-fields": "test_general or test_errors or test_http or test_auth or test_parameters",
+    "gzip-bodies": "test_general or test_errors or test_auth or test_limits",
+    "wrong-types-read": "test_parameters or test_auth or test_limits",
+    "no-retry-after": "test_http or test_limits",
+    "whole-second-times": "test_general or test_auth",
 }
 # Few generated cases: the mutants need the suite's verdicts, not its breadth.
 FAST = ["--conformance-examples=2"]
 
 
+ALL = {**MUTATIONS, **TARGETS}
+
+
 def _run(mutant: str, area: str, mock: Any, run_suite: Callable[..., SuiteRun], *extra: str) -> SuiteRun:
-    with ProxyServer(mock.url, MUTATIONS[mutant]) as proxy:
+    with ProxyServer(mock.url, ALL[mutant]) as proxy:
         return run_suite([f"--conformance-target={proxy.url}", "-k", area, *FAST, *extra])
 
 
@@ -63,4 +75,23 @@ def test_conforming_variation_fails_nothing(mutant: str, fresh_mock: Any, run_su
 
 
 def test_every_mutation_has_an_expectation() -> None:
-    assert set(MUTATIONS) == set(BREAKING) | set(CONFORMING)
+    assert set(ALL) == set(BREAKING) | set(CONFORMING) | set(WHOLE_SUITE) | {"unusable-mark-price"}
+
+
+@pytest.mark.slow
+def test_server_time_as_a_string_fails_java_types_once_and_the_signed_tests_still_run(
+        fresh_mock: Any, run_suite: Callable[..., SuiteRun]) -> None:
+    result = _run("server-time-string", BREAKING["server-time-string"][0], fresh_mock, run_suite)
+    assert result.with_verdict("failed") == ["general.java-types"], result.explain()
+    assert result.with_verdict("error") == [], result.explain()
+    assert "auth.signature-required" in result.with_verdict("passed"), result.explain()
+
+
+@pytest.mark.slow
+def test_unusable_fields_fixtures_read_leave_their_tests_not_tested_naming_the_rule(
+        fresh_mock: Any, run_suite: Callable[..., SuiteRun]) -> None:
+    result = _run("unusable-mark-price", "test_errors or test_limits", fresh_mock, run_suite)
+    assert result.with_verdict("failed", "error") == [], result.explain()
+    exemption = next(r for r in result.rules["rules"] if r["id"] == "errors.503-throttle-exemption")
+    assert exemption["verdict"] == "not-tested", exemption
+    assert "markPrice" in exemption["reason"] and "judged by general.java-types" in exemption["reason"], exemption

@@ -28,8 +28,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 OUTCOMES = '''
 import pytest
+from conformance import checks
 from conformance.checks import RuleViolation
-from conformance.errors import TargetUnavailable
+from conformance.errors import NotTested, TargetUnavailable
 
 @pytest.mark.rule("general.json-responses")
 def test_contract_violation():
@@ -49,7 +50,11 @@ def test_should_rule_failing_without_strict():
 
 @pytest.mark.rule("general.json-responses")
 def test_passing():
-    pass
+    checks.judged("general.json-responses")  # a pass credits only what a check judged
+
+@pytest.mark.rule("general.millisecond-timestamps")
+def test_not_tested_precondition():
+    raise NotTested("precondition: GET /fapi/v1/time answered HTTP 404", rule_id="general.endpoint-implemented")
 '''
 
 
@@ -218,3 +223,19 @@ def test_history_carries_over_between_report_runs(outcome_results: Path, tmp_pat
     results = [json.loads(p.read_text(encoding="utf-8"))
                for p in (report / "awesome" / "data" / "test-results").glob("*.json")]
     assert all(r.get("history") for r in results if r["name"].startswith("test_")), "second run shows no history"
+
+
+def test_answers_judged_from_a_cache_or_another_client_are_attached_to_the_test_that_judged_them(
+        tmp_path: Path) -> None:
+    # The ms and Java-type tests judge the answer test_operation_answers_in_json made (a module-level cache); the
+    # 429/418 test sends through its own client.
+    general = "conformance/test_general.py::test_operation_"
+    results = _run_suite(tmp_path, f"{general}answers_in_json[time]", f"{general}times_are_integer_milliseconds[time]",
+                         f"{general}values_follow_java_types[time]",
+                         "conformance/test_limits.py::test_over_the_weight_limit_429_then_418_with_retry_after")
+    tests = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-result.json")]
+    judged = [t for t in tests if t["status"] == "passed"]
+    assert len(judged) == 4, [(t.get("fullName"), t["status"]) for t in tests]
+    for test in judged:
+        names = [a["name"] for a in test.get("attachments", [])]
+        assert any(n.endswith(" response") for n in names), (test["fullName"], names)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from conformance import catalogue
+from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 CheckFn = Callable[[Exchange], None]
@@ -19,12 +22,17 @@ OBSERVERS: list[Observer] = []
 class RuleViolation(AssertionError):
     """The target broke a rule: carries the rule ID, every acceptable outcome, and what happened instead."""
 
-    def __init__(self, rule_id: str, expected: Sequence[str] | str, actual: str, *, detail: str = "") -> None:
+    def __init__(self, rule_id: str, expected: Sequence[str] | str, actual: str, *, detail: str = "",
+                 exchange: Exchange | None = None) -> None:
         self.rule_id = rule_id
         self.expected = [expected] if isinstance(expected, str) else list(expected)
         self.actual = actual
         self.detail = detail
+        self.exchange = exchange  # the answer that broke the rule, for the failure's request line and curl
         super().__init__(self.render())
+        current = _CURRENT.get()
+        if current is not None:
+            current.failure(self)
 
     def render(self) -> str:
         try:
@@ -36,6 +44,59 @@ class RuleViolation(AssertionError):
         if self.detail:
             lines.append(self.detail)
         return "\n".join(lines)
+
+
+@dataclass
+class Judgement:
+    """What the checks of one test judged: the rules a check applied to, the first violation of each, the answers."""
+
+    judged: set[str] = field(default_factory=set)
+    failed: dict[str, RuleViolation] = field(default_factory=dict)
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def saw(self, rule_id: str, exchange: Exchange | None = None) -> None:
+        self.judged.add(rule_id)
+        if exchange is not None and not any(e is exchange for e in self.exchanges):
+            self.exchanges.append(exchange)
+
+    def failure(self, violation: RuleViolation) -> None:
+        self.saw(violation.rule_id, violation.exchange)
+        known = self.failed.get(violation.rule_id)
+        if known is None or known.actual == violation.actual:  # the same failure told again with more detail
+            self.failed[violation.rule_id] = violation
+
+
+_CURRENT: ContextVar[Judgement | None] = ContextVar("fapi_conformance_judgement", default=None)
+
+
+@contextmanager
+def judging() -> Iterator[Judgement]:
+    """Collect what the checks judge while the block runs (one test's call phase)."""
+    judgement = Judgement()
+    token = _CURRENT.set(judgement)
+    try:
+        yield judgement
+    finally:
+        _CURRENT.reset(token)
+
+
+def judged(rule_id: str, *exchanges: Exchange) -> None:
+    """Say that `rule_id` was judged (by a scenario or sequence check) on `exchanges`: tests credit only such rules."""
+    current = _CURRENT.get()
+    if current is not None:
+        current.saw(rule_id)
+        for exchange in exchanges:
+            current.saw(rule_id, exchange)
+
+
+def attach(violation: RuleViolation, exchange: Exchange) -> RuleViolation:
+    """Name the answer that broke the rule, when the check did not."""
+    if violation.exchange is None:
+        violation.exchange = exchange
+        current = _CURRENT.get()
+        if current is not None:
+            current.saw(violation.rule_id, exchange)
+    return violation
 
 
 @dataclass(frozen=True)
@@ -50,7 +111,11 @@ class Check:
 
     def __call__(self, exchange: Exchange) -> None:
         if self.applies(exchange):
-            self.func(exchange)
+            judged(self.rule_id, exchange)
+            try:
+                self.func(exchange)
+            except RuleViolation as violation:
+                raise attach(violation, exchange) from None
 
 
 REGISTRY: dict[str, list[Check]] = {}
@@ -82,9 +147,13 @@ def load_all() -> dict[str, list[Check]]:
 
 
 def checks_for(rule_ids: Iterable[str] | None = None) -> list[Check]:
+    """The registered checks of `rule_ids`; a rule with no single-answer check is the suite's bug, not zero checks."""
     registry = load_all()
-    wanted = registry.keys() if rule_ids is None else rule_ids
-    return [c for rid in wanted for c in registry.get(rid, [])]
+    wanted = list(registry.keys() if rule_ids is None else rule_ids)
+    missing = [rid for rid in wanted if not registry.get(rid)]
+    if missing:
+        raise HarnessError(f"no check is registered for {', '.join(missing)}: register one or fix the rule ID")
+    return [c for rid in wanted for c in registry[rid]]
 
 
 def notify(rule_ids: list[str], exchanges: tuple[Exchange, ...], violations: list[RuleViolation]) -> None:

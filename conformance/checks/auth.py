@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from conformance.checks import RuleViolation, check
+from conformance.checks import RuleViolation, check, judged
 from conformance.checks.parameters import answered_like_the_reference, comparison, error_code, summary
-from conformance.errors import HarnessError
+from conformance.errors import HarnessError, NotTested
 from conformance.exchange import Exchange
 
 # Documented auth codes (fapi-contract §2.4): which ones may answer which failure. ZTDX names only -1021.
@@ -92,7 +92,8 @@ def listen_key_needs_signature(ex: Exchange) -> None:
 
 def _reference_accepted(reference: Exchange) -> None:
     if not 200 <= reference.response.status < 300:
-        raise HarnessError(f"the reference request was not accepted, so the pair proves nothing: {summary(reference)}")
+        raise NotTested(f"precondition: the correctly signed reference request was refused, so the pair proves "
+                        f"nothing: {summary(reference)}", rule_id="auth.signature-required")
 
 
 def _unsigned_params(ex: Exchange) -> list[tuple[str, str]]:
@@ -166,3 +167,11 @@ def window_up_to_60000_is_honoured(rule_id: str, reference: Exchange, variant: E
 
 
 comparison("auth.encoded-payload")(answered_like_the_reference)
+
+
+def correctly_signed_is_accepted(ex: Exchange) -> None:
+    """Scenario check: a request signed as the doc says, with the server's time, is accepted."""
+    judged("auth.signature-required", ex)
+    if not 200 <= ex.response.status < 300:
+        raise RuleViolation("auth.signature-required", ["2XX for a correctly signed request"], summary(ex),
+                            exchange=ex)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from conformance import catalogue
-from conformance.checks import RuleViolation, check
+from conformance import FIXTURES, catalogue
+from conformance.checks import RuleViolation, check, judged
+from conformance.errors import HarnessError, read_yaml
 from conformance.exchange import Exchange
 
 BODY_SHAPE = "errors.body-shape"
@@ -118,7 +120,12 @@ def _throttle_answer(ex: Exchange) -> bool:
     return code_of(ex) == THROTTLE_CODE or message_of(ex) in messages(THROTTLED)
 
 
-@check(THROTTLED, applies=_throttle_answer)
+def _throttle_not_exempt(ex: Exchange) -> bool:
+    """-1008 to an exempt request (a cancel, a reduce-only order) is errors.503-throttle-exemption's to judge."""
+    return _throttle_answer(ex) and exempt_request(ex) is None
+
+
+@check(THROTTLED, applies=_throttle_not_exempt)
 def throttled_only_on_order_endpoints(ex: Exchange) -> None:
     expected = [f"HTTP 503, code {THROTTLE_CODE}, msg {m!r}, on " +
                 " | ".join(f"{m_} {p}" for m_, p in sorted(THROTTLED_ENDPOINTS)) for m in messages(THROTTLED)]
@@ -170,8 +177,71 @@ def documented_answer(rule_id: str, ex: Exchange) -> None:
     server_side = rule_id == UNKNOWN_ERROR  # "Request occur unknown error." names no status: any 5XX
     status = "HTTP 5XX" if server_side else "HTTP 503"
     code = f" and code {THROTTLE_CODE}" if rule_id == THROTTLED else ""
+    judged(rule_id, ex)
     expected = [f"{status} with msg {m!r}{code}" for m in messages(rule_id)]
     status_ok = 500 <= ex.response.status <= 599 if server_side else ex.response.status == 503
     code_ok = rule_id != THROTTLED or code_of(ex) == THROTTLE_CODE
     if not status_ok or message_of(ex) not in messages(rule_id) or not code_ok:
-        raise RuleViolation(rule_id, expected, f"code {code_of(ex)}: {describe(ex)}")
+        raise RuleViolation(rule_id, expected, f"code {code_of(ex)}: {describe(ex)}", exchange=ex)
+
+
+DOCUMENTED_CODE = "errors.documented-code"
+CODES_PATH = FIXTURES / "error-codes.yaml"
+
+
+@cache
+def codes() -> dict[str, dict[str, Any]]:
+    """The cause -> documented code table: data, written once (fixtures/error-codes.yaml)."""
+    data = read_yaml(CODES_PATH, "error-code table")
+    causes = data.get("causes") if isinstance(data, dict) else None
+    if not isinstance(causes, dict) or not all(isinstance(v, dict) and v.get("codes") for v in causes.values()):
+        raise HarnessError(f"{CODES_PATH.name} must map each cause to {{codes: [...], name: ...}}")
+    return causes
+
+
+def _has_code(ex: Exchange) -> bool:
+    return ex.response.status >= 400 and code_of(ex) is not None
+
+
+@check(DOCUMENTED_CODE, applies=_has_code)
+def error_code_is_negative(ex: Exchange) -> None:
+    code = code_of(ex)
+    if code is not None and code >= 0:
+        raise RuleViolation(DOCUMENTED_CODE, ["a negative integer error code"], f"code {code}: {describe(ex)}")
+
+
+def documented_code(cause: str, ex: Exchange) -> None:
+    """Scenario check: the error the suite provoked for `cause` answers the code the table documents for it."""
+    entry = codes().get(cause)
+    if entry is None:
+        raise HarnessError(f"unknown error cause {cause!r}: add it to {CODES_PATH.name}")
+    judged(DOCUMENTED_CODE, ex)
+    wanted = [int(c) for c in entry["codes"]]
+    if code_of(ex) not in wanted:
+        listed = " or ".join(str(c) for c in wanted)
+        raise RuleViolation(DOCUMENTED_CODE, [f"code {listed} ({entry.get('name', '')}) for {cause}"],
+                            f"code {code_of(ex)}: {describe(ex)}", exchange=ex)
+
+
+def succeeds_when_retried(ex: Exchange, how: str) -> None:
+    """Scenario check: after "Request occur unknown error." the same request succeeds when retried later."""
+    judged(UNKNOWN_ERROR, ex)
+    if ex.response.status != 200:
+        raise RuleViolation(UNKNOWN_ERROR, f"HTTP 200 {how}", describe(ex), exchange=ex)
+
+
+def unknown_outcome_confirmed(executed: bool, found: bool | None, finding: str, answer: Exchange) -> None:
+    """Scenario check: after an unknown-status 503 the order exists exactly when the target says it executed."""
+    judged("errors.503-unknown-status", answer)
+    if found is not executed:
+        raise RuleViolation("errors.503-unknown-status", "found" if executed else "not found (-2013)",
+                            f"after a 503 the target says it {'did' if executed else 'did not'} execute: {finding}",
+                            exchange=answer)
+
+
+def not_throttled(ex: Exchange) -> None:
+    """Scenario check: in throttle mode, an endpoint the doc does not list for -1008 answers anything but -1008."""
+    judged(THROTTLED, ex)
+    if _throttle_answer(ex) and (ex.request.method, ex.request.path) not in THROTTLED_ENDPOINTS:
+        raise RuleViolation(THROTTLED, [f"any answer but -1008 on {ex.request.method} {ex.request.path}, which is "
+                                        "not an order endpoint"], f"code {code_of(ex)}: {describe(ex)}", exchange=ex)

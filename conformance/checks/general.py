@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from conformance.checks import RuleViolation, check
+from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
@@ -44,7 +45,7 @@ def _picker(selector: str) -> Callable[[Any], Any]:
     """A function picking `.name` or `[index]` out of one array element (None when the element has no such part)."""
     match = INDEXED.match(selector)
     if match is None:
-        return lambda element: None
+        raise HarnessError(f"unknown time selector {selector!r} in the spec: use $[*].name or $[*][index]")
     name = match["name"]
     if name is not None:
         return lambda element: element.get(name) if isinstance(element, dict) else None
@@ -56,16 +57,26 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@check("general.ascending-time-order",
-       applies=lambda ex: _succeeded(ex) and ex.operation is not None and bool(ex.operation.time_ordered))
+def _timed_elements(ex: Exchange) -> list[tuple[int, int | float]]:
+    """(index, time) of every array element whose time the operation's selector picks; empty for other shapes."""
+    selector = ex.operation.time_ordered if ex.operation else None
+    body = ex.response.json() if selector else None
+    if not isinstance(body, list):
+        return []  # the shape is the schema check's business
+    pick = _picker(str(selector))
+    keyed = [(i, pick(e)) for i, e in enumerate(body)]
+    return [(i, v) for i, v in keyed if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def _orderable(ex: Exchange) -> bool:
+    """Two timed elements at least: an empty or one-element array shows no order, so it is not judged."""
+    return _succeeded(ex) and len(_timed_elements(ex)) >= 2
+
+
+@check("general.ascending-time-order", applies=_orderable)
 def ascending_time_order(ex: Exchange) -> None:
     selector = str(ex.operation.time_ordered if ex.operation else "")
-    body = ex.response.json()
-    if not isinstance(body, list):
-        return  # the shape is the schema check's business
-    pick = _picker(selector)
-    keyed = [(i, pick(e)) for i, e in enumerate(body)]
-    keyed = [(i, v) for i, v in keyed if isinstance(v, int | float) and not isinstance(v, bool)]
+    keyed = _timed_elements(ex)
     part = selector.removeprefix("$[*]")
     for (i, earlier), (j, later) in itertools.pairwise(keyed):
         if later < earlier:
@@ -100,10 +111,21 @@ def _time_values(ex: Exchange) -> Iterator[tuple[str, Any]]:
                 yield f"$[{i}]{part}", pick(element)
 
 
+def _ms_number(value: Any) -> int | float | None:
+    """The number a time value carries, whatever its JSON type: the type is general.java-types' business."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        return float(value) if "." in value else int(value)
+    return None
+
+
 def _ms_problem(value: Any, now_ms: int) -> str | None:
-    if not _is_int(value):
-        kind = "a string" if isinstance(value, str) else type(value).__name__ if value is not None else "null"
-        return f"{value!r} is {kind}, not an integer"
+    value = _ms_number(value)
+    if value is None:
+        return None
     if value == 0:
         return None  # 0 is Binance's "never set" (e.g. updateTime of an untouched position): unit-neutral
     if value < MS_FLOOR:
@@ -113,7 +135,11 @@ def _ms_problem(value: Any, now_ms: int) -> str | None:
     return None
 
 
-@check("general.millisecond-timestamps", applies=_json_body)
+def _has_times(ex: Exchange) -> bool:
+    return ex.response.is_json and any(_ms_number(value) is not None for _, value in _time_values(ex))
+
+
+@check("general.millisecond-timestamps", applies=_has_times)
 def millisecond_timestamps(ex: Exchange) -> None:
     now_ms = int(time.time() * 1000)
     for path, value in _time_values(ex):

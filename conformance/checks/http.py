@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.checks import RuleViolation, check, run
+from conformance.checks import RuleViolation, judged, run
 from conformance.checks.errors import describe
 from conformance.exchange import Exchange
 
@@ -25,61 +24,29 @@ class Scenario:
     low: int
     high: int
     described: str
-    retry_after: bool = False
 
     def accepts(self, status: int) -> bool:
         return self.low <= status <= self.high
 
 
+# Retry-After on 429/418 is Binance's convention, stated only by the SHOULD rule limits.retry-after: the http rules
+# judge the status alone.
 SCENARIOS = {
     "invalid-request": Scenario(INVALID_REQUEST, 400, 499, "HTTP 4XX"),
     "waf": Scenario("http.403-waf", 403, 403, "HTTP 403"),
     "timeout": Scenario("http.408-timeout", 408, 408, "HTTP 408"),
-    "rate-limited": Scenario(RATE_LIMIT, 429, 429, "HTTP 429 with Retry-After", retry_after=True),
-    "banned": Scenario(BAN, 418, 418, "HTTP 418 with Retry-After", retry_after=True),
+    "rate-limited": Scenario(RATE_LIMIT, 429, 429, "HTTP 429"),
+    "banned": Scenario(BAN, 418, 418, "HTTP 418"),
     "server-error": Scenario("http.5xx-server-error", 500, 599, "HTTP 5XX"),
 }
 
 
-def retry_after_problem(ex: Exchange) -> str | None:
-    """Binance's convention (fapi-contract §3): whole seconds to wait, on every 429 and 418."""
-    value = ex.response.headers.get("retry-after")
-    if value is None:
-        return "no Retry-After header"
-    if not value.strip().isdigit():
-        return f"Retry-After {value!r} is not a number of seconds"
-    return None
-
-
 def judge(scenario: str, ex: Exchange) -> None:
-    """Scenario check: the answer's status is the one the scenario's rule documents (and Retry-After with it)."""
+    """Scenario check: the answer's status is the one the scenario's rule documents."""
     s = SCENARIOS[scenario]
+    judged(s.rule_id, ex)
     if not s.accepts(ex.response.status):
-        raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", describe(ex))
-    problem = retry_after_problem(ex) if s.retry_after else None
-    if problem:
-        raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", f"{describe(ex)}: {problem}")
-
-
-def _status(code: int) -> Callable[[Exchange], bool]:
-    def applies(ex: Exchange) -> bool:
-        return ex.response.status == code
-
-    return applies
-
-
-@check(RATE_LIMIT, applies=_status(429))
-def rate_limit_says_when(ex: Exchange) -> None:
-    problem = retry_after_problem(ex)
-    if problem:
-        raise RuleViolation(RATE_LIMIT, "HTTP 429 with Retry-After (seconds)", f"{describe(ex)}: {problem}")
-
-
-@check(BAN, applies=_status(418))
-def ban_says_when(ex: Exchange) -> None:
-    problem = retry_after_problem(ex)
-    if problem:
-        raise RuleViolation(BAN, "HTTP 418 with Retry-After (seconds)", f"{describe(ex)}: {problem}")
+        raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", describe(ex), exchange=ex)
 
 
 def classified(ex: Exchange) -> bool:
@@ -107,3 +74,10 @@ class Observed:
 
 
 OBSERVED = Observed()  # one per process: the conformance modules attach it to the session client
+
+
+def ban_lifted(after: Exchange) -> None:
+    """Scenario check: once the ban's time has passed, the same request is served again."""
+    judged(BAN, after)
+    if after.response.status != 200:
+        raise RuleViolation(BAN, "HTTP 200 once the 418's Retry-After has passed", describe(after), exchange=after)

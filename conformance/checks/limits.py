@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.checks import RuleViolation, check
+from conformance.checks import RuleViolation, check, judged
 from conformance.checks.parameters import comparison, summary
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
@@ -88,25 +88,45 @@ def weight_grows_by_documented_weight(rule_id: str, before: Exchange, after: Exc
 def first_refusal_is_429(answers: Sequence[Exchange], limit: int) -> None:
     """Answers sent after a reset under a weight limit: accepted while within it, then 429 once it is crossed."""
     spent = 0
+    judged("http.429-rate-limit", *answers)
     for index, ex in enumerate(answers):
         spent += ex.operation.weight(ex.request.params()) if ex.operation else 1
         if spent <= limit and not 200 <= ex.response.status < 300:
             raise RuleViolation("http.429-rate-limit", [f"2XX: request {index + 1} brings the weight to "
-                                                        f"{spent} of {limit}"], summary(ex))
+                                                        f"{spent} of {limit}"], summary(ex), exchange=ex)
         if spent > limit:
             if ex.response.status != 429:
                 raise RuleViolation("http.429-rate-limit", [f"HTTP 429: request {index + 1} brings the weight "
-                                                            f"to {spent}, over the limit {limit}"], summary(ex))
+                                                            f"to {spent}, over the limit {limit}"], summary(ex),
+                                    exchange=ex)
             return
     raise HarnessError(f"the answers never crossed the limit {limit} (weight {spent})")
 
 
 def ban_follows(answers_after_429: Sequence[Exchange]) -> None:
     """Requests continued after a 429 end in 418; until then they may only be refused (429), never served."""
+    judged("http.418-ban", *answers_after_429)
     for ex in answers_after_429:
         if ex.response.status == 418:
             return
         if ex.response.status != 429:
-            raise RuleViolation("http.418-ban", ["HTTP 429 or 418 while continuing after a 429"], summary(ex))
+            raise RuleViolation("http.418-ban", ["HTTP 429 or 418 while continuing after a 429"], summary(ex),
+                                exchange=ex)
     raise RuleViolation("http.418-ban", [f"HTTP 418 within {len(answers_after_429)} requests continued after a 429"],
                         ", ".join(str(ex.response.status) for ex in answers_after_429) or "no request")
+
+
+def grows_in_some_pair(pairs: Sequence[tuple[Exchange, Exchange]]) -> None:
+    """Where other traffic shares the counter, one of a few back-to-back pairs must show the exact growth."""
+    seen = []
+    for before, after in pairs:
+        judged("limits.weight-accounting", before, after)
+        growth, weight = weight_growth(before, after)
+        if growth == weight:
+            return
+        seen.append(f"{growth:+d}")
+    last = pairs[-1][1] if pairs else None
+    what = f"{last.request.method} {last.request.path}" if last is not None else "no request"
+    raise RuleViolation("limits.weight-accounting", [f"the documented weight in at least one of {len(pairs)} "
+                                                     f"back-to-back pairs of {what}"],
+                        f"growths {', '.join(seen)}", exchange=last)

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance import catalogue
-from conformance.checks import RuleViolation, check, notify
+from conformance.checks import RuleViolation, attach, check, judged, notify
+from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 Comparison = Callable[[str, Exchange, Exchange], None]
@@ -40,11 +41,14 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
 def compare(reference: Exchange, variant: Exchange, rule_ids: Iterable[str]) -> list[RuleViolation]:
     wanted, found = list(rule_ids), []
     for rule_id in wanted:
-        for func in COMPARISONS.get(rule_id, []):
+        if not COMPARISONS.get(rule_id):
+            raise HarnessError(f"no comparison check is registered for {rule_id}")
+        judged(rule_id, reference, variant)
+        for func in COMPARISONS[rule_id]:
             try:
                 func(rule_id, reference, variant)
             except RuleViolation as violation:
-                found.append(violation)
+                found.append(attach(violation, variant))
     notify(wanted, (reference, variant), found)
     return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # name -> (HTTP status, code, message template). Messages follow ZTDX where it gives one, Binance otherwise
-# (fapi-contract.md §2.4, §4); the 503 texts and the fault answers are the ones of notes/mock-api.md.
+# (fapi-contract.md §2.4, §4); the 503 texts are general-info's, the fault answers those of the mock's README.
 ERRORS: dict[str, tuple[int, int, str]] = {
     # routing and transport
     "path_not_found": (404, -1000, "Path not found."),

@@ -1,4 +1,4 @@
-"""Injected faults and the -1008 throttle mode, against a real loopback server (notes/mock-api.md)."""
+"""Injected faults and the -1008 throttle mode, against a real loopback server (conformance/mock/README.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import Api, error
 
-# The fault table of notes/mock-api.md, written out independently of the mock's own error table.
+# The fault table of conformance/mock/README.md, written out independently of the mock's own error table.
 FAULTS = {
     "waf": (403, -1000, "Request blocked by WAF (Web Application Firewall) restriction."),
     "timeout": (408, -1007, "Timeout waiting for response from backend server. Send status unknown; "

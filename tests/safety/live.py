@@ -113,7 +113,8 @@ def suite_command(*args: str) -> list[str]:
 
 def run(args: list[str], *, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run pytest in a subprocess from the repository root; output is captured as text."""
-    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    # Bytecode writing on: with PYTHONDONTWRITEBYTECODE=1 every run re-rewrote ~340 plugin modules (~1.5 s).
+    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", **(env or {})}
     return subprocess.run(suite_command(*args), cwd=ROOT, env=full_env, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
