@@ -16,7 +16,7 @@ from conformance.checks import RuleViolation
 from conformance.client import Client
 from conformance.exchange import Exchange
 from conformance.fixtures import EXCHANGES
-from conformance.plugin import STATE
+from conformance.plugin import DECISION, STATE
 from conformance.session import RunState
 
 __all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recording_configure",
@@ -24,6 +24,13 @@ __all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recordi
            "pytest_conformance_recording_sessionfinish", "pytest_conformance_recording_setup"]
 
 HAR_NAME = har.HAR_NAME
+
+
+def _applied(rule_ids: list[str], exchanges: tuple[Exchange, ...]) -> list[str]:
+    """The rules a check actually applied to (a comparison always applies): what the test credits as judged."""
+    if len(exchanges) != 1:
+        return list(rule_ids)
+    return [r for r in rule_ids if any(c.applies(exchanges[0]) for c in checks.REGISTRY.get(r, []))]
 
 
 @dataclass
@@ -82,9 +89,13 @@ class Recorder:
                 verdicts = self.entries[ref].setdefault("_verdicts", {})
                 for rule_id in rule_ids:
                     verdicts[rule_id] = "failed" if rule_id in failed or verdicts.get(rule_id) == "failed" else "passed"
-            judgements.append({"rules": rule_ids, "entries": judged, "violations": [
+            judgements.append({"rules": rule_ids, "applied": _applied(rule_ids, exchanges), "entries": judged,
+                               "violations": [
                 {"rule": v.rule_id, "expected": v.expected, "actual": v.actual} for v in found]})
             refs += judged
+        decision = item.stash.get(DECISION, None)  # each rule's outcome: the per-rule verdicts a replay reproduces
+        outcomes = {rid: "incidental" if o.incidental else o.kind for rid, o in decision.rules.items()} if (
+            decision is not None) else {}
         decided: tuple[str, str | None, str] = self.decisions.pop(item.nodeid, ("skipped", None, ""))
         kind, decided_rule, reason = decided
         for ref in set(refs):
@@ -94,7 +105,7 @@ class Recorder:
             "nodeid": item.nodeid, "rules": [r for m in item.iter_markers("rule") for r in m.args],
             "capabilities": sorted({c for m in item.iter_markers("capability") for c in m.args}),
             "fixtures": sorted(getattr(item, "fixturenames", [])),
-            "verdict": kind, "rule": decided_rule, "reason": reason, "entries": sorted(set(refs)),
+            "verdict": kind, "rule": decided_rule, "reason": reason, "outcomes": outcomes, "entries": sorted(set(refs)),
             "judgements": judgements})
         self.current, self.pending = None, []
 

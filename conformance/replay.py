@@ -58,6 +58,7 @@ class _Judge:
     def __init__(self, log: dict[str, Any]) -> None:
         self.log, self.cat, self.spec = log, catalogue.default(), contract.default()
         self.known = set(self.cat)
+        checks.load_all()  # every check module, comparisons included: a test may begin with a comparison
         run = log.get("_run", {})
         self.strict = bool(run.get("strict"))
         self.deviations = {rid: Deviation(rid, d["reason"], d["link"], dt.date.fromisoformat(d["review"]))
@@ -69,60 +70,90 @@ class _Judge:
             self._exchanges[index] = har.exchange(self.log["entries"][index], self.spec)
         return self._exchanges[index]
 
-    def decide(self, test: dict[str, Any], judgements: list[list[RuleViolation]]) -> outcomes.Decision:
-        first = next((found[0] for found in judgements if found), None)
-        return outcomes.decide(first, test["rules"], self.cat, strict=self.strict, deviations=self.deviations)
+    def decide(self, test: dict[str, Any], judgement: checks.Judgement) -> outcomes.Decision:
+        first = next(iter(judgement.failed.values()), None)
+        return outcomes.decide(first, test["marked"], self.cat, strict=self.strict, deviations=self.deviations,
+                               judgement=judgement)
 
-    def rejudge(self, judgement: dict[str, Any]) -> list[RuleViolation]:
-        exchanges = [self.exchange(i) for i in judgement["entries"]]
-        rules = [r for r in judgement["rules"] if r in self.known]
-        try:
-            if len(exchanges) == 1:
-                return checks.run(exchanges[0], rules)
-            return compare(exchanges[0], exchanges[1], rules)
-        except Exception as exc:  # a check that cannot judge the recording is a finding, not a crash
-            return [RuleViolation(rules[0] if rules else "-", "a check that runs", f"[harness error] {exc!r}")]
+    def as_recorded(self, test: dict[str, Any]) -> checks.Judgement:
+        """What the test's checks judged, as the recording says (no check runs)."""
+        judgement = checks.Judgement()
+        for j in test["judgements"]:
+            for rule_id in j.get("applied", j["rules"]):
+                judgement.saw(rule_id)
+            for violation in _violations(j["violations"]):
+                judgement.failure(violation)
+        return judgement
+
+    def rejudge(self, test: dict[str, Any]) -> tuple[checks.Judgement, list[list[RuleViolation]]]:
+        """The test's recorded judgements made again by the current checks, collected as a live test's are."""
+        found = []
+        with checks.judging() as judgement:
+            for j in test["judgements"]:
+                exchanges = [self.exchange(i) for i in j["entries"]]
+                rules = [r for r in j["rules"] if r in self.known]
+                try:
+                    found.append(checks.run(exchanges[0], rules) if len(exchanges) == 1 else
+                                 compare(exchanges[0], exchanges[1], rules))
+                except Exception as exc:  # a check that cannot judge the recording is a finding, not a crash
+                    found.append([RuleViolation(rules[0] if rules else "-", "a check that runs",
+                                                f"[harness error] {exc!r}")])
+        return judgement, found
 
     def line(self, index: int) -> str:
         ex = self.exchange(index)
         return f"#{index} {ex.request.method} {ex.request.path} → {ex.response.status}"
 
 
-def _why_not(test: dict[str, Any], live: str, recorded: outcomes.Decision) -> str:
-    provoked = [PROVOKED[c] for c in test.get("capabilities", []) if c in PROVOKED]
-    if live in ("skipped", outcomes.UNAVAILABLE, outcomes.ERROR):
-        return f"live verdict {live}: nothing was judged"
-    if not test["rules"]:
-        what = " and ".join(provoked) or "a sequence of requests"
-        return f"no check judged a recorded exchange: the verdict comes from the test's own logic ({what})"
-    return (f"the recorded checks say {recorded.kind} {recorded.rule_id}, the live run said {live} "
-            f"{test.get('rule')}: the verdict depends on the test's own logic"
-            + (f" ({' and '.join(provoked)})" if provoked else ""))
-
-
 Decisions = tuple[outcomes.Decision, outcomes.Decision]
 
 
-def _replay_test(judge: _Judge, test: dict[str, Any], out: Replay) -> Decisions | None:
-    """The test's decision as recorded and as the current checks make it; None (and the reason noted) when its
-    recorded judgements do not explain its live decision. `test["rules"]` becomes the marked rules a recorded
-    check judged: only those can be re-judged, the others stay with the test's own logic."""
-    kind = test["verdict"]
-    judged = {r for j in test["judgements"] for r in j["rules"]}
-    test["rules"] = [r for r in test["marked"] if r in judged]
-    recorded = [_violations(j["violations"]) for j in test["judgements"]]
-    as_recorded = judge.decide(test, recorded)
-    same = as_recorded.kind == kind and (kind == outcomes.PASSED or as_recorded.rule_id == test.get("rule"))
-    if kind == "skipped" or not test["rules"] or not same:
-        out.not_replayable[test["nodeid"]] = _why_not(test, kind, as_recorded)
+def _why_not(test: dict[str, Any], rule_id: str, live: str, recorded: str) -> str:
+    provoked = [PROVOKED[c] for c in test.get("capabilities", []) if c in PROVOKED]
+    if live in ("skipped", outcomes.UNAVAILABLE, outcomes.ERROR):
+        return f"live verdict {live}: nothing was judged"
+    how = " and ".join(provoked) or "a sequence of requests"
+    if not any(rule_id in j.get("applied", j["rules"]) for j in test["judgements"]):
+        return f"no check judged a recorded exchange: the verdict comes from the test's own logic ({how})"
+    return f"the recorded checks say {recorded}, the live run said {live}: the verdict depends on the test's logic"
+
+
+def _only(decision: outcomes.Decision, rules: set[str]) -> outcomes.Decision:
+    return outcomes.Decision(decision.kind, decision.rule_id, decision.reason, decision.violation,
+                             {r: o for r, o in decision.rules.items() if r in rules})
+
+
+def _replay_test(judge: _Judge, test: dict[str, Any], out: Replay) -> tuple[Decisions, set[str], set[str]] | None:
+    """The test's decisions (as recorded, as the current checks make them) over its replayable rules, those rules,
+    and the rules it could not replay (each reason noted). A rule is replayable when the judgements recorded with
+    the test reproduce its live outcome; the live outcome of the others came from the test's own logic."""
+    live = test.get("outcomes", {})
+    if test["verdict"] == "skipped" or not live:
+        out.not_replayable[test["nodeid"]] = f"live verdict {test['verdict']}: nothing was judged"
         return None
-    now = [judge.rejudge(j) for j in test["judgements"]]
-    for j, before, after in zip(test["judgements"], recorded, now, strict=True):
+    recorded = judge.decide(test, judge.as_recorded(test))
+    replayable, blocked = set(), set()
+    for rule_id, kind in live.items():
+        if kind == "incidental" or rule_id not in judge.known:
+            continue
+        mine = recorded.rules.get(rule_id)
+        if mine is not None and mine.kind == kind and kind != outcomes.NOT_TESTED:
+            replayable.add(rule_id)
+        elif kind != outcomes.NOT_TESTED:
+            blocked.add(rule_id)
+            out.not_replayable[f"{test['nodeid']} [{rule_id}]"] = _why_not(test, rule_id, kind,
+                                                                          mine.kind if mine else "nothing")
+    if not replayable:
+        return None
+    judgement, now = judge.rejudge(test)
+    for j, after in zip(test["judgements"], now, strict=True):
+        before = _violations(j["violations"])
         if _key(before) != _key(after):
             out.changed.append({"test": test["nodeid"], "exchanges": [judge.line(i) for i in j["entries"]],
                                 "rules": j["rules"], "before": [str(v).splitlines()[:3] for v in before],
                                 "after": [str(v).splitlines()[:3] for v in after]})
-    return as_recorded, judge.decide(test, now)
+    again = judge.decide(test, judgement)
+    return (_only(recorded, replayable), _only(again, replayable)), replayable, blocked
 
 
 def replay(log: dict[str, Any]) -> Replay:
@@ -131,21 +162,21 @@ def replay(log: dict[str, Any]) -> Replay:
     judge, out = _Judge(log), Replay()
     live, again = Results(judge.cat), Results(judge.cat)
     replayed: dict[str, set[str]] = {}  # rule -> the tests that re-judged it
-    blocked: set[str] = set()  # rules with a test (judged live) that could not be re-judged
+    blocked: set[str] = set()  # rules with a test whose live outcome the recording cannot reproduce
     for original in log["_tests"]:
         test = {**original, "marked": [r for r in original["rules"] if r in judge.known]}
-        for rule_id in test["marked"]:
+        found = _replay_test(judge, test, out)
+        for rule_id in test.get("outcomes", {}):
             replayed.setdefault(rule_id, set())
-        decisions = _replay_test(judge, test, out)
-        if decisions is None:
-            if test["verdict"] != "skipped":  # a test skipped live judged nothing: it leaves no gap
-                blocked.update(test["marked"])
+        if found is None:
+            blocked.update(r for r, k in test.get("outcomes", {}).items() if k not in ("incidental", "not-tested"))
             continue
-        blocked.update(set(test["marked"]) - set(test["rules"]))
-        live.record(test["nodeid"], test["rules"], decisions[0])
-        again.record(test["nodeid"], test["rules"], decisions[1])
-        for rule_id in {*test["rules"], decisions[0].rule_id} - {None}:
-            replayed.setdefault(str(rule_id), set()).add(test["nodeid"])
+        (before, after), rules, unreplayable = found
+        blocked |= unreplayable
+        live.record(test["nodeid"], sorted(rules), before)
+        again.record(test["nodeid"], sorted(rules), after)
+        for rule_id in rules:
+            replayed[rule_id].add(test["nodeid"])
     for rule in judge.cat.values():
         if rule.id in replayed:
             status = "partly" if rule.id in blocked else "replayed"
