@@ -11,18 +11,13 @@ import pytest
 
 from conformance import baseline, redact
 from conformance.allure3 import BASELINE_MARK
-from conformance.checks import RuleViolation
 from conformance.errors import ConfigError
-from conformance.exchange import Exchange
-from conformance.fixtures import EXCHANGES
 from conformance.plugin import STATE
 
 __all__ = ["pytest_conformance_baseline_addoption", "pytest_conformance_baseline_configure",
-           "pytest_conformance_baseline_makereport", "pytest_conformance_baseline_sessionfinish",
-           "pytest_conformance_baseline_summary"]
+           "pytest_conformance_baseline_sessionfinish", "pytest_conformance_baseline_summary"]
 
 BASELINE = pytest.StashKey[dict[str, Any]]()
-SEEN = pytest.StashKey[dict[str, dict[str, dict[str, Any]]]]()  # rule -> failure key text -> failure
 RESULT = pytest.StashKey[baseline.Comparison]()
 ALLURE_TAG = "baseline: "
 
@@ -37,40 +32,12 @@ def pytest_conformance_baseline_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_conformance_baseline_configure(config: pytest.Config) -> None:
-    config.stash[SEEN] = {}
     path = config.getoption("conformance_baseline", None)
     if path:
         try:
             config.stash[BASELINE] = baseline.load(Path(path))
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-
-
-def _request_line(item: pytest.Item) -> str:
-    sent: list[Exchange] = item.stash.get(EXCHANGES, [])
-    if not sent:
-        return ""
-    ex = sent[-1]
-    return f"{ex.request.method} {ex.request.path} → {ex.response.status}"
-
-
-@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
-def pytest_conformance_baseline_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """The distinct failures of this run, for a rules.json that does not list them itself."""
-    report: pytest.TestReport = yield
-    props = dict(report.user_properties)
-    exc = call.excinfo.value if call.excinfo else None
-    if props.get("verdict") in ("failed", "deviation", "non-strict") and isinstance(exc, RuleViolation):
-        failure = {"expected": exc.expected, "actual": redact.redact(exc.actual), "request": _request_line(item),
-                   "tests": [item.nodeid], "count": 1}
-        text = json.dumps(baseline.key(exc.rule_id, failure))
-        known = item.config.stash[SEEN].setdefault(exc.rule_id, {})
-        if text in known:
-            known[text]["count"] += 1
-            known[text]["tests"].append(item.nodeid)
-        else:
-            known[text] = failure
-    return report
 
 
 def _test_key(nodeid: str) -> tuple[str, str]:
@@ -121,21 +88,17 @@ def pytest_conformance_baseline_sessionfinish(session: pytest.Session) -> Iterat
     result = yield
     config, state = session.config, session.config.stash.get(STATE, None)
     path = state.reports / "rules.json" if state is not None else None
-    if state is None or path is None or not path.is_file() or state.unavailable:
+    if BASELINE not in config.stash or state is None or path is None or not path.is_file() or state.unavailable:
         return result
     current = json.loads(path.read_text(encoding="utf-8"))
-    for entry in current.get("rules", []):  # until results.py lists distinct failures itself
-        if entry.get("verdict") in baseline.FAILING_VERDICTS and "failures" not in entry:
-            entry["failures"] = list(config.stash[SEEN].get(entry["id"], {}).values())
-    if BASELINE in config.stash:
-        file = str(config.getoption("conformance_baseline"))
-        comparison = config.stash[RESULT] = baseline.compare(config.stash[BASELINE], current)
-        baseline.annotate(current, comparison, file)
-        if session.exitstatus == 1 and not baseline.fails_run(current, comparison):
-            session.exitstatus = 0  # every failure is one the baseline already had
-        allure_dir = getattr(config.option, "allure_report_dir", None)
-        if allure_dir and Path(allure_dir).is_dir():
-            _tag_allure(Path(allure_dir), comparison.status, current)
+    file = str(config.getoption("conformance_baseline"))
+    comparison = config.stash[RESULT] = baseline.compare(config.stash[BASELINE], current)
+    baseline.annotate(current, comparison, file)
+    if session.exitstatus == 1 and not baseline.fails_run(current, comparison):
+        session.exitstatus = 0  # every failure is one the baseline already had
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    if allure_dir and Path(allure_dir).is_dir():
+        _tag_allure(Path(allure_dir), comparison.status, current)
     path.write_text(redact.redact(json.dumps(current, indent=2)) + "\n", encoding="utf-8")
     return result
 
