@@ -1,6 +1,14 @@
-// Allure 3 configuration for `nox -s report` (npm package `allure`, pinned in noxfile.py).
-// No `import { defineConfig } from "allure"`: the CLI lives in .nox/_allure, outside this folder's module path,
-// and defineConfig only returns its argument.
+// Allure 3 configuration for `nox -s report` (npm package `allure`, pinned in package.json).
+// No `import { defineConfig } from "allure"`: defineConfig only returns its argument.
+import { existsSync, readFileSync } from "node:fs";
+
+// Known issues, written by each conformance run (conformance/allure3.py) from the deviations file, plus the rule
+// that accepts failures the baseline already had: Allure 3 keeps them out of the quality gate's maxFailures.
+const resolutionsFile = process.env.FAPI_ALLURE_RESOLUTIONS ?? new URL("reports/allure-resolutions.json", import.meta.url);
+const knownRules = existsSync(resolutionsFile) ? JSON.parse(readFileSync(resolutionsFile, "utf8")).rules : [];
+// Every result carries an `env` label with the target's kind: one report can hold the CI mock run and the
+// nightly testnet run side by side (`nox -s report -- OTHER_RESULTS_DIR`).
+const env = (value) => ({ labels }) => labels.some((label) => label.name === "env" && label.value === value);
 
 export default {
   name: "fapi-conformance",
@@ -8,6 +16,14 @@ export default {
   // One JSON line per run; nox -s report keeps it in reports/history/ and CI restores it from a cache.
   historyPath: "reports/history/history.jsonl",
   historyLimit: 30,
+  environments: {
+    mock: { name: "bundled mock", matcher: env("mock") },
+    testnet: { name: "ZTDX testnet", matcher: env("testnet") },
+    url: { name: "other base URL", matcher: env("url") },
+  },
+  resolutions: { knownIssuesPath: "reports/allure-known-issues.json", rules: knownRules },
+  // `allure quality-gate` (nox -s report): no failure outside the known issues, and an empty run fails.
+  qualityGate: { rules: [{ maxFailures: 0, minTestsCount: 1 }] },
   categories: [
     // First match wins: a harness error is never counted as a contract violation.
     { name: "Harness error", matchers: [{ statuses: ["broken"] },

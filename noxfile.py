@@ -196,18 +196,36 @@ def clients(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Allure 3 HTML report (directory + single file) from reports/allure-results, with history."""
+    """Allure 3 HTML report (directory + single file) from reports/allure-results, with history, then the quality
+    gate (allurerc.mjs); `-- DIR ...` adds other runs' results (e.g. the mock run beside the testnet run)."""
     why = NO_REPORT.get(os.environ.get(STATUS_VAR, ""))
     if why:  # results left in the folder are an earlier run's: a report of them would read as this run's
         session.skip(f"no report: {why}")
     if not any(ALLURE_RESULTS.glob("*-result.json")):
         session.error(f"no Allure results in {ALLURE_RESULTS.relative_to(ROOT)}: run `nox -s conformance` first")
     node, env = _allure(session)
-    session.run(node, str(ALLURE_CLI), "generate", str(ALLURE_RESULTS), "--config", str(ROOT / "allurerc.mjs"),
+    results = [str(ALLURE_RESULTS), *(p for p in session.posargs if Path(p).is_dir())]
+    session.run(node, str(ALLURE_CLI), "generate", *results, "--config", str(ROOT / "allurerc.mjs"),
                 "--output", str(ALLURE_REPORT), env=env, external=True)
+    session.run(node, str(ALLURE_CLI), "quality-gate", *results, "--config", str(ROOT / "allurerc.mjs"), env=env,
+                external=True)
     session.log(f"report: open {(ALLURE_REPORT / 'awesome-single-file' / 'index.html').relative_to(ROOT)} (one file); "
                 f"the multi-file report needs HTTP: python3 -m http.server -d {ALLURE_REPORT.relative_to(ROOT)}/awesome"
                 f" -b 127.0.0.1; rule verdicts: {(REPORTS / 'rules.json').relative_to(ROOT)}")
+
+
+@nox.session
+def replay(session: nox.Session) -> None:
+    """Re-judge a recording offline with the current checks: `-- reports/exchanges.har` (default); replay.json."""
+    _install(session)
+    session.run("python", "-m", "conformance.replay", *session.posargs, env=BYTECODE)
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """The bundled mock against a recording, re-signed, on loopback: `-- FILE.har` or `-- --recorded DIR`."""
+    _install(session)
+    session.run("python", "-m", "conformance.drift", *session.posargs, env=BYTECODE)
 
 
 @nox.session

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSIONS = ("conformance", "testnet", "selftest", "clients", "report", "mock", "lint", "bench")
+SESSIONS = ("conformance", "testnet", "selftest", "clients", "report", "mock", "lint", "bench", "replay", "drift")
 pytestmark = pytest.mark.slow
 
 
@@ -61,6 +61,7 @@ def test_fresh_clone_runs_the_suite_builds_the_report_and_runs_the_selftests(tmp
     assert single.stat().st_size > 100_000
     assert (clone / "reports" / "allure-report" / "awesome" / "index.html").exists()
     assert (clone / "reports" / "history" / "history.jsonl").exists()
+    assert json.loads((clone / "reports" / "exchanges.har").read_text(encoding="utf-8"))["log"]["entries"]
 
     listing = _run([python, "noxfile.py", "-l"], clone, env, timeout=300)
     for name in SESSIONS:

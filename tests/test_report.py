@@ -201,7 +201,8 @@ def outcome_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _categories(report: Path) -> dict[str, int]:
-    tree = json.loads((report / "awesome" / "widgets" / "default" / "categories.json").read_text(encoding="utf-8"))
+    # The widget of all environments: each result carries an `env` label (allurerc.mjs `environments`).
+    tree = json.loads((report / "awesome" / "widgets" / "categories.json").read_text(encoding="utf-8"))
     return {node["name"]: node["statistic"]["total"] for node in tree["nodes"].values() if node["type"] == "category"}
 
 

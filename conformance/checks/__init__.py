@@ -13,6 +13,10 @@ from conformance.exchange import Exchange
 
 CheckFn = Callable[[Exchange], None]
 Applies = Callable[[Exchange], bool]
+# Told of every judgement (`run` here, `compare` in checks.parameters): the rule IDs asked for, the exchange(s)
+# judged and the violations found. The HAR recorder listens, so that a recording can be re-judged offline.
+Observer = Callable[[list[str], tuple[Exchange, ...], list["RuleViolation"]], None]
+OBSERVERS: list[Observer] = []
 
 
 class RuleViolation(AssertionError):
@@ -152,14 +156,21 @@ def checks_for(rule_ids: Iterable[str] | None = None) -> list[Check]:
     return [c for rid in wanted for c in registry[rid]]
 
 
+def notify(rule_ids: list[str], exchanges: tuple[Exchange, ...], violations: list[RuleViolation]) -> None:
+    for observer in list(OBSERVERS):
+        observer(rule_ids, exchanges, violations)
+
+
 def run(exchange: Exchange, rule_ids: Iterable[str] | None = None) -> list[RuleViolation]:
     """Run the (applicable) checks of `rule_ids` (default: all) and return every violation found."""
+    wanted = list(load_all() if rule_ids is None else rule_ids)
     violations: list[RuleViolation] = []
-    for chk in checks_for(rule_ids):
+    for chk in checks_for(wanted):
         try:
             chk(exchange)
         except RuleViolation as violation:
             violations.append(violation)
+    notify(wanted, (exchange,), violations)
     return violations
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance import catalogue
-from conformance.checks import RuleViolation, attach, check, judged
+from conformance.checks import RuleViolation, attach, check, judged, notify
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
@@ -39,8 +39,8 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
 
 
 def compare(reference: Exchange, variant: Exchange, rule_ids: Iterable[str]) -> list[RuleViolation]:
-    found = []
-    for rule_id in rule_ids:
+    wanted, found = list(rule_ids), []
+    for rule_id in wanted:
         if not COMPARISONS.get(rule_id):
             raise HarnessError(f"no comparison check is registered for {rule_id}")
         judged(rule_id, reference, variant)
@@ -49,6 +49,7 @@ def compare(reference: Exchange, variant: Exchange, rule_ids: Iterable[str]) -> 
                 func(rule_id, reference, variant)
             except RuleViolation as violation:
                 found.append(attach(violation, variant))
+    notify(wanted, (reference, variant), found)
     return found
 
 
