@@ -44,6 +44,10 @@ def _outputs_parse(result: SuiteRun) -> ET.Element:
     root = ET.parse(result.junit).getroot()
     reports = result.junit.parent
     json.loads((reports / "safety.json").read_text(encoding="utf-8"))
+    har = reports / "exchanges.har"
+    if har.exists():  # written whenever a test sent something (conformance/recording.py)
+        entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+        assert all("request" in e and "response" in e for e in entries)
     assert result.rules.get("rules"), "rules.json has no rules"
     assert "Traceback" not in result.stdout + result.stderr, result.explain()
     assert "INTERNALERROR" not in result.stdout, result.explain()
