@@ -1,0 +1,80 @@
+"""The import graph of conformance/ (module level and function level imports alike) has no cycle beyond the
+known ones of issue 12 (client <-> reconcile, drift <-> drift_recorded, to be broken by injecting the lookup); the test fails on any new
+cycle and on a known one that is gone (so the list only shrinks)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "conformance"
+KNOWN_CYCLES = frozenset({  # issue 12: debt, to break (inject the lookup; one direction for drift)
+    frozenset({"conformance.client", "conformance.reconcile"}),
+    frozenset({"conformance.drift", "conformance.drift_recorded"}),
+})
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".")
+    return rel.removesuffix(".__init__")
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {_module(p): p for p in ROOT.rglob("*.py")}
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for mod, path in modules.items():
+        package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                targets = [base] + [f"{base}.{a.name}" for a in node.names]
+            for t in targets:
+                if t in modules and t != mod:
+                    edges[mod].add(t)
+    return edges
+
+
+def cycles() -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    edges, index, low, stack, on, out = graph(), {}, {}, [], set(), set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.add(frozenset(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_new_import_cycle() -> None:
+    new = sorted(sorted(c) for c in cycles() - KNOWN_CYCLES)
+    assert not new, f"new import cycle in conformance/ (make the dependency point one way): {new}"
+
+
+def test_known_cycles_only_shrink() -> None:
+    gone = sorted(sorted(c) for c in KNOWN_CYCLES - cycles())
+    assert not gone, f"cycle broken, remove it from KNOWN_CYCLES: {gone}"
