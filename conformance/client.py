@@ -221,14 +221,14 @@ class Client:
         if not ids:
             self._journal(req, exchange, policy.kind, attempt, 0.0, "not retried: no clientOrderId to check")
             return False
-        findings = [reconcile.order_by_client_id(self, s, c, attempts=1, sleep=self.sleep) for s, c in ids]
+        findings = [reconcile.order_by_client_id(self.call, s, c, attempts=1, sleep=self.sleep) for s, c in ids]
         self.unknown_outcomes.extend(f for f in findings if f.found)
         return all(f.found is False for f in findings)
 
     def _unknown_outcome(self, exchange: Exchange, req: _Prepared) -> None:
         """Variant A: "Do not retry directly as a failure" — look the order up, report it, never resubmit."""
         ids = reconcile.client_ids(req.method, req.path, req.params())
-        findings = [reconcile.order_by_client_id(self, s, c, sleep=self.sleep) for s, c in ids]
+        findings = [reconcile.order_by_client_id(self.call, s, c, sleep=self.sleep) for s, c in ids]
         self.unknown_outcomes.extend(findings)
         reconcile.JOURNAL.extend(findings)
         found = "; ".join(f.line() for f in findings) or "nothing to reconcile (no clientOrderId); not resubmitted"

@@ -26,7 +26,7 @@ import httpx
 
 from conformance import FIXTURES, REPORTS, contract, har
 from conformance.client import sign
-from conformance.drift_recorded import recorded_cases
+from conformance.drift_recorded import Case, recorded_cases
 from conformance.drift_shape import TIME_UNIT, TYPES, Difference, differences
 from conformance.errors import ConfigError, read_yaml
 from conformance.exchange import Exchange
@@ -42,20 +42,6 @@ NOT_COMPARABLE = {"faults": "injected faults", "provoke-limits": "provoked rate 
 TIGHT_WINDOW_MS = 1000  # a recvWindow this small is met or missed by latency alone: its answer is not contract
 ID_FIELDS = ("orderId", "listenKey")
 BAD_SIGNATURE = "0" * 64
-
-
-@dataclass(frozen=True)
-class Case:
-    """One request to send again and the answer it got: the recorded Exchange and how to rebuild its request."""
-
-    recorded: Exchange
-    query: list[tuple[str, str]]
-    form: list[tuple[str, str]]
-    signature: str = har.ABSENT
-    api_key: str = har.ABSENT
-    offset_ms: int = 0  # recorded timestamp minus the time it was sent: a deliberately stale one stays stale
-    reliable_types: bool = True
-    source: str = ""  # where a case without a recorded request comes from (a file of a recorded folder)
 
 
 @dataclass
@@ -228,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = [KNOWN_BINANCE] if args.recorded else []
         allow = allow_list(*([Path(p) for p in args.allow] if args.allow else [ALLOW, *extra]))
         source = args.recorded or args.recording
-        cases = recorded_cases(Path(args.recorded), drift) if args.recorded else har_cases(
+        cases = recorded_cases(Path(args.recorded), drift.skipped) if args.recorded else har_cases(
             har.load(Path(args.recording)), drift)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         sys.stderr.write(f"drift: {exc if isinstance(exc, ConfigError) else f'not a suite recording ({exc!r})'}\n")

@@ -8,15 +8,29 @@ is. Requests that would change state (POST/PUT/DELETE) are not sent: they are co
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance import contract, har
 from conformance.errors import ConfigError
 from conformance.exchange import Exchange, Request, Response
 
-if TYPE_CHECKING:
-    from conformance.drift import Case, Drift
+
+@dataclass(frozen=True)
+class Case:
+    """One request to send again and the answer it got: the recorded Exchange and how to rebuild its request."""
+
+    recorded: Exchange
+    query: list[tuple[str, str]]
+    form: list[tuple[str, str]]
+    signature: str = har.ABSENT
+    api_key: str = har.ABSENT
+    offset_ms: int = 0  # recorded timestamp minus the time it was sent: a deliberately stale one stays stale
+    reliable_types: bool = True
+    source: str = ""  # where a case without a recorded request comes from (a file of a recorded folder)
+
 
 DEFAULTS = {"symbol": "BTCUSDT", "pair": "BTCUSDT", "interval": "1m", "period": "5m", "contractType": "PERPETUAL"}
 
@@ -29,9 +43,8 @@ def _value(param: dict[str, Any]) -> str | None:
     return str(enum[0]) if enum else None
 
 
-def recorded_cases(folder: Path, drift: Drift) -> list[Case]:
-    from conformance.drift import Case
-
+def recorded_cases(folder: Path, skipped: Counter[str]) -> list[Case]:
+    """The GET cases of a recorded folder; what is not sent is counted in `skipped` by reason."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -40,10 +53,10 @@ def recorded_cases(folder: Path, drift: Drift) -> list[Case]:
     for item in manifest:
         op = spec.find(item.get("method") or "", item.get("path") or "")
         if op is None:
-            drift.skipped["not an operation of the spec"] += 1
+            skipped["not an operation of the spec"] += 1
             continue
         if op.method != "GET":
-            drift.skipped["not sent: it would change state"] += 1
+            skipped["not sent: it would change state"] += 1
             continue
         body = (folder / item["file"]).read_bytes()
         listed = body.lstrip().startswith(b"[")  # an optional symbol left out: the answer for every symbol

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from conformance.errors import TargetUnavailable
 
 if TYPE_CHECKING:
-    from conformance.client import Client
     from conformance.exchange import Exchange
 
 QUERY_PATH = "/fapi/v1/order"
@@ -50,14 +49,17 @@ def _body(ex: Exchange) -> Any:
     return ex.response.json() if ex.response.is_json else None
 
 
-def order_by_client_id(client: Client, symbol: str, client_order_id: str, attempts: int = 5, delay: float = 0.2,
-                       *, sleep: Callable[[float], None] = time.sleep) -> Finding:
-    """Poll GET /fapi/v1/order by origClientOrderId up to `attempts` times; report what it shows."""
+def order_by_client_id(call: Callable[..., Exchange], symbol: str, client_order_id: str, attempts: int = 5,
+                       delay: float = 0.2, *, sleep: Callable[[float], None] = time.sleep) -> Finding:
+    """Poll GET /fapi/v1/order by origClientOrderId up to `attempts` times; report what it shows.
+
+    `call` is the lookup (a client's `call`), injected so that this module does not depend on the client.
+    """
     detail = "no answer"
     for attempt in range(1, attempts + 1):
         try:
-            ex = client.call("GET", QUERY_PATH, {"symbol": symbol, "origClientOrderId": client_order_id},
-                             allow_faults=True)
+            ex = call("GET", QUERY_PATH, {"symbol": symbol, "origClientOrderId": client_order_id},
+                      allow_faults=True)
         except TargetUnavailable as exc:
             detail = exc.reason
         else:

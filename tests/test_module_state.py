@@ -62,10 +62,11 @@ def _mutated(tree: ast.Module) -> set[str]:
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)) and id(node) not in top:
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for t in targets:
-                if isinstance(t, ast.Subscript) and (name := _dotted(t.value)):
-                    out.add(name)
-                elif isinstance(node, ast.AugAssign) and isinstance(t, ast.Attribute) and (name := _dotted(t)):
-                    out.add(name)
+                written = _dotted(t.value) if isinstance(t, ast.Subscript) else None
+                if written is None and isinstance(node, ast.AugAssign) and isinstance(t, ast.Attribute):
+                    written = _dotted(t)
+                if written:
+                    out.add(written)
     return out
 
 
