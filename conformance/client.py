@@ -18,6 +18,7 @@ from conformance import reconcile, retry
 from conformance.errors import OperationNotImplemented, TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.governor import Governor
+from conformance.journal import Journal
 from conformance.redact import redact, register_secret
 from conformance.targets import Target
 
@@ -89,11 +90,9 @@ class _Prepared:
 class Client:
     """One client per target; `call()` returns an `Exchange` and never hides a response."""
 
-    orders_sent_total = 0  # order-creating requests of every client in this process: the cleanup runs if > 0
-
     def __init__(self, target: Target, *, contract: contract_mod.Contract | None = None,
                  governor: Governor | None = None, timeout: float = 10.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, journal: Journal | None = None) -> None:
         self.target = target
         self.contract = contract or contract_mod.default()
         self.governor = governor or Governor()
@@ -102,6 +101,7 @@ class Client:
         self.listeners: list[Callable[[Exchange], None]] = []
         self.retries: list[retry.RetryRecord] = []
         self.unknown_outcomes: list[reconcile.Finding] = []
+        self.journal = journal if journal is not None else Journal()  # the run's (RunState.journal)
         self.sleep = sleep
         self._paced = threading.local()  # budget already waited for, by (method, path): see pace_now()
         if target.credentials:
@@ -194,7 +194,7 @@ class Client:
         if raw_body and "content-type" not in {k.lower() for k in hdrs}:
             hdrs["Content-Type"] = req.content_type or FORM
         hdrs = {k: v for k, v in hdrs.items() if v is not None}  # a None header is one left out on purpose
-        Client.orders_sent_total += req.creates_orders
+        self.journal.orders_sent += req.creates_orders
         url = req.path + ("?" + urlencode(query) if query else "")
         try:
             with self.governor.slot():
@@ -230,7 +230,7 @@ class Client:
         ids = reconcile.client_ids(req.method, req.path, req.params())
         findings = [reconcile.order_by_client_id(self.call, s, c, sleep=self.sleep) for s, c in ids]
         self.unknown_outcomes.extend(findings)
-        reconcile.JOURNAL.extend(findings)
+        self.journal.unknown_outcomes.extend(findings)
         found = "; ".join(f.line() for f in findings) or "nothing to reconcile (no clientOrderId); not resubmitted"
         self._journal(req, exchange, retry.UNKNOWN_STATUS, 1, 0.0, f"reconciled: {found}")
         raise TargetUnavailable(f"outcome unknown: HTTP 503 on {req.method} {req.path}; {found}")
@@ -239,7 +239,7 @@ class Client:
                  outcome: str) -> None:
         record = retry.RetryRecord(req.method, req.path, kind, exchange.response.status, attempt, delay, outcome)
         self.retries.append(record)
-        retry.JOURNAL.append(record)
+        self.journal.retries.append(record)
 
     def _sign(self, query: list[tuple[str, str]], body: list[tuple[str, str]],
               hdrs: dict[str, str]) -> tuple[list[tuple[str, str]], dict[str, str]]:

@@ -53,7 +53,7 @@ def governor(run_state: RunState) -> Governor:
 @pytest.fixture(scope="session")
 def client(run_state: RunState, target: Target, contract: Contract, governor: Governor) -> Iterator[Client]:
     """The session's signed client; every exchange it makes is attached to the running test."""
-    c = Client(target, contract=contract, governor=governor)
+    c = Client(target, contract=contract, governor=governor, journal=run_state.journal)
     c.listeners.append(run_state.observe)
     yield c
     c.close()
@@ -64,7 +64,9 @@ def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
     seen = request.node.stash.get(EXCHANGES, None)
     if seen is not None:
         client.listeners.append(seen.append)
-    client.listeners.append(request.config.stash[STATE].observe)
+    state = request.config.stash[STATE]
+    client.listeners.append(state.observe)
+    client.journal = state.journal  # its orders, retries and reconciliations are the run's
     return client
 
 

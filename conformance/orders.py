@@ -15,6 +15,7 @@ from conformance.contract import Contract
 from conformance.errors import NotTested, TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.governor import Governor
+from conformance.journal import Journal
 from conformance.targets import Target
 
 ORDER_PATH = "/fapi/v1/order"
@@ -23,7 +24,6 @@ POSITION_PATH = "/fapi/v1/positionRisk"
 # One prefix per process: every order this run creates starts with it, so the end-of-run sweep finds
 # even orders a test built by hand (`RUN_PREFIX + "-..."`) or whose answer was lost.
 RUN_PREFIX = f"fc{secrets.token_hex(4)}"
-FACTORIES: list[OrderFactory] = []  # every factory of this process, for the end-of-run cleanup
 CLEANUP_BUDGET = 120.0  # seconds the end-of-run cleanup may take in all, Retry-After waits included
 CLEANUP_TRIES = 3  # sends of one cleanup request refused by a 429/418
 LINE_IDS = 5  # client order IDs named in the summary line (safety.json has them all)
@@ -64,7 +64,7 @@ class OrderFactory:
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
-        FACTORIES.append(self)
+        self.client.journal.factories.append(self)  # the run's journal: the end-of-run cleanup finds it there
 
     def symbol_info(self, symbol: str) -> dict[str, Any]:
         """exchangeInfo's entry for `symbol`, read once; an unusable answer leaves the order tests not tested."""
@@ -209,7 +209,7 @@ class _Budget:
         raise TargetUnavailable(f"still refused after {CLEANUP_TRIES} tries ({reason})")
 
 
-def cleanup_run(target: Target, contract: Contract, governor: Governor,
+def cleanup_run(target: Target, contract: Contract, journal: Journal, governor: Governor,
                 budget_seconds: float = CLEANUP_BUDGET) -> dict[str, Any]:
     """Cancel the run's orders, close what it opened, then check that nothing with the run prefix is open.
 
@@ -218,15 +218,15 @@ def cleanup_run(target: Target, contract: Contract, governor: Governor,
                               "open_orders_left": None, "not_cancelled": {}}
     budget = _Budget(governor, budget_seconds)
     governor.clear_circuit()  # the run's own guess that the target is down; a Retry-After still holds
-    client = Client(target, contract=contract, governor=governor)  # the tests' client may be closed by now
+    client = Client(target, contract=contract, governor=governor, journal=journal)  # the tests' may be closed
     try:
-        for factory in FACTORIES:
+        for factory in list(journal.factories):
             factory.client = client
             before = len(factory.placed)
             left = budget.send(lambda f=factory: f.cancel_all(again=True))
             result["cancelled"] += before - len(left)
             result["not_cancelled"] |= {cid: factory.refused.get(cid, "not cancelled") for cid in left}
-        for factory in FACTORIES:
+        for factory in list(journal.factories):
             result["positions_closed"] += budget.send(factory.close_positions)
         for symbol, client_id in budget.send(lambda: run_open_orders(client)):
             ex = budget.send(lambda s=symbol, c=client_id: client.call(

@@ -42,9 +42,6 @@ class Finding:
         return asdict(self)
 
 
-JOURNAL: list[Finding] = []  # every unknown outcome this process reconciled, for the run summary
-
-
 def _body(ex: Exchange) -> Any:
     return ex.response.json() if ex.response.is_json else None
 

@@ -59,7 +59,6 @@ class RetryRecord:
                 + (f" after {self.delay:.1f}s" if self.outcome == "retried" else ""))
 
 
-JOURNAL: list[RetryRecord] = []  # every retry this process made, for the run summary
 
 
 @cache

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from conformance import orders, outcomes, reconcile, redact, retry, targets
-from conformance.client import Client
+from conformance import orders, outcomes, redact, targets
 from conformance.governor import Governor
+from conformance.journal import Journal
 from conformance.plugin import DECISION, STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
@@ -36,6 +36,7 @@ class RunSafety:
     """What the safety hooks learn during a run; written to <reports>/safety.json at the end."""
 
     governor: Governor | None = None
+    journal: Journal = field(default_factory=Journal)  # the run's (RunState.journal)
     ran: set[str] = field(default_factory=set)
     unavailable: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
     cleanup: dict[str, Any] = field(default_factory=dict)
@@ -46,8 +47,8 @@ class RunSafety:
         return {"status": self.status, "status_line": self.status_line, "run_prefix": orders.RUN_PREFIX,
                 "tests_run": len(self.ran), "tests_unavailable": len(self.unavailable),
                 "governor": self.governor.stats() if self.governor else None, "cleanup": self.cleanup,
-                "retries": [r.as_dict() for r in retry.JOURNAL],
-                "unknown_outcomes": [f.as_dict() for f in reconcile.JOURNAL]}
+                "retries": [r.as_dict() for r in self.journal.retries],
+                "unknown_outcomes": [f.as_dict() for f in self.journal.unknown_outcomes]}
 
 
 SAFETY = pytest.StashKey[RunSafety]()
@@ -63,7 +64,8 @@ class _RedactingFilter(logging.Filter):
 
 @pytest.hookimpl(specname="pytest_configure", trylast=True)
 def pytest_conformance_safety_configure(config: pytest.Config) -> None:
-    config.stash[SAFETY] = RunSafety()
+    state = config.stash.get(STATE, None)
+    config.stash[SAFETY] = RunSafety(journal=state.journal) if state is not None else RunSafety()
     for name in ("", "httpx", "httpcore", "conformance"):
         logging.getLogger(name).addFilter(_RedactingFilter())
 
@@ -144,11 +146,11 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
     safety, state = session.config.stash.get(SAFETY, None), session.config.stash.get(STATE, None)
     if safety is None or state is None or state.target is None:
         return
-    traded = Client.orders_sent_total > 0 or any(f.baselines or f.placed for f in orders.FACTORIES)
+    traded = state.journal.orders_sent > 0 or any(f.baselines or f.placed for f in state.journal.factories)
     if traded and state.target.has(targets.TRADING):
         _calm_mock(state)
         with _sigint_deferred() as hits:
-            safety.cleanup = orders.cleanup_run(state.target, state.contract,
+            safety.cleanup = orders.cleanup_run(state.target, state.contract, state.journal,
                                                 safety.governor or Governor(share=state.budget or 0.5))
 
         if hits:
@@ -231,9 +233,10 @@ def summary_lines(safety: RunSafety) -> list[str]:
                      f"(server said {s['peak_server_weight_1m']}), peak orders {s['peak_orders_1m']}/"
                      f"{s['order_budget_1m']}; paced {s['paced_waits']} times ({s['paced_seconds']} s); "
                      f"HTTP 429: {s['http_429']}, 418: {s['http_418']}")
-    lines.append(f"retries: {len(retry.JOURNAL)}")
-    lines += [f"  {r.line()}" for r in retry.JOURNAL[:SUMMARY_LINES]]
-    lines += [f"unknown outcome reconciled: {f.line()}" for f in reconcile.JOURNAL[:SUMMARY_LINES]]
+    journal = safety.journal
+    lines.append(f"retries: {len(journal.retries)}")
+    lines += [f"  {r.line()}" for r in journal.retries[:SUMMARY_LINES]]
+    lines += [f"unknown outcome reconciled: {f.line()}" for f in journal.unknown_outcomes[:SUMMARY_LINES]]
     if safety.status_line:
         lines.append(safety.status_line)
     return lines

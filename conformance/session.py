@@ -27,6 +27,7 @@ from conformance.contract import Contract
 from conformance.deviations import Deviation
 from conformance.errors import ConfigError, HarnessError, TargetUnavailable
 from conformance.governor import Governor
+from conformance.journal import Journal
 from conformance.results import Results
 
 DEFAULT_BUDGET = 0.5  # share of the documented per-minute limits a run may use
@@ -73,6 +74,7 @@ class RunState:
     mock_limits: dict[str, int] | None = None  # a faults-capable target's rate limits at the start of the run
     selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
     selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
+    journal: Journal = field(default_factory=Journal)  # orders sent, retries, reconciliations, order factories
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -139,7 +141,8 @@ class RunState:
         creds = self.target.credentials
         if creds is None:
             return
-        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET))
+        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET),
+                        journal=self.journal)
         try:
             ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)
         finally:
