@@ -86,6 +86,13 @@ def target(raw: Any) -> str:
     raise ValueError("unknown target — use mock, testnet, or an http(s) base URL such as http://127.0.0.1:8765")
 
 
+def ws_url(raw: Any) -> str:
+    parts = urlsplit(str(raw))
+    if parts.scheme in ("ws", "wss") and parts.hostname:
+        return str(raw)
+    raise ValueError("not a WebSocket URL — use ws:// or wss://, e.g. ws://127.0.0.1:8765/ws")
+
+
 CHECKS: list[Option] = [
     Option("conformance_target", "--conformance-target", target),
     Option("conformance_budget", "--conformance-budget",
@@ -95,6 +102,7 @@ CHECKS: list[Option] = [
     Option("conformance_profile", "--conformance-profile", choice("full", "testnet")),
     Option("conformance_deviations", "--conformance-deviations", existing_file("deviations YAML file")),
     Option("conformance_reports", "--conformance-reports", folder),
+    Option("conformance_ws_url", "--conformance-ws-url", ws_url),
 ]
 
 
@@ -112,6 +120,11 @@ def check(config: Any, checks: Sequence[Option] = CHECKS) -> None:
     if url not in ("mock", "testnet"):  # before any request: resolving a URL target already probes it
         keys = bool(os.environ.get("ZTDX_API_KEY") or os.environ.get("ZTDX_API_SECRET"))
         refuse_keys_in_clear(url, keys, allowed=bool(config.getoption("conformance_allow_insecure_http", False)))
+    ws = config.getoption("conformance_ws_url", None)
+    if ws is not None:  # a listenKey goes over it: the same rule as the API key over http://
+        keys = bool(os.environ.get("ZTDX_API_KEY") or os.environ.get("ZTDX_API_SECRET"))
+        refuse_keys_in_clear(str(ws).replace("ws", "http", 1), keys,
+                             allowed=bool(config.getoption("conformance_allow_insecure_http", False)))
     deviations = config.getoption("conformance_deviations", None)
     if deviations is not None:  # a file the user named is checked now, before any target starts
         inputs.load(Path(deviations), "deviations", "deviations file")

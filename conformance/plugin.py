@@ -36,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", default=20261125, help="seed for generated cases")
     group.addoption("--conformance-examples", default=10,
                     help="generated examples per operation in the schema module")
+    group.addoption("--conformance-ws-url", default=None, metavar="ws(s)://...",
+                    help="the target's WebSocket URL (default: the testnet's documented wss://api-sepolia.ztdx.io/ws, "
+                         "the bundled mock's /ws, else ws(s)://<target host>/ws, not tested when nothing answers)")
     group.addoption("--conformance-rule", action="append", default=[], metavar="ID|GLOB",
                     help="run only the tests of these rules (repeatable; e.g. 'auth.*'); the others are 'not tested'")
     group.addoption("--conformance-operation", action="append", default=[], metavar="operationId|GLOB",

@@ -106,3 +106,9 @@ def order_id(ex: Exchange, what: str = "a resting order is needed") -> int:
     """The orderId of an accepted order."""
     accepted(ex, what)
     return integer(ex, body(ex, dict, what), "orderId", what)
+
+
+def listen_key(ex: Exchange, what: str = "a listenKey is needed for the private stream") -> str:
+    """The listenKey of POST /fapi/v1/listenKey."""
+    key: str = field(ex, body(ex, dict, what), "listenKey", str, what)
+    return key

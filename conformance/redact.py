@@ -47,6 +47,10 @@ def response_text(exchange: Exchange) -> str:
 def curl(exchange: Exchange) -> str:
     """A one-line reproduction command with secrets redacted (re-sign before replaying a signed call)."""
     req = exchange.request
+    if req.method == "WS":  # a WebSocket conversation: the frames the suite sent, one a line, into websocat
+        frames = [line.split(" ", 2)[2] for line in req.body.decode("utf-8", "replace").splitlines()
+                  if line.count(" ") >= 2]
+        return redact(f"printf '%s\\n' {' '.join(shlex.quote(f) for f in frames)} | websocat {shlex.quote(req.url)}")
     parts = ["curl", "-sS", "-X", req.method, shlex.quote(req.url)]
     for name, value in sorted(req.headers.items()):
         if name in ("x-mbx-apikey", "content-type"):

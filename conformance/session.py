@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from conformance import REPORTS, catalogue, contract, deviations, targets
+from conformance import REPORTS, catalogue, contract, deviations, targets, wscontract
 from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
@@ -29,6 +29,8 @@ from conformance.errors import ConfigError, HarnessError, TargetUnavailable
 from conformance.governor import Governor
 from conformance.journal import Journal
 from conformance.results import Results
+from conformance.wsclient import WsBudget, derived_ws_url
+from conformance.wscontract import AsyncApi
 
 DEFAULT_BUDGET = 0.5  # share of the documented per-minute limits a run may use
 BUNDLED_MOCK_SCALE = 10  # the bundled mock (full profile) runs with 10x the documented limits
@@ -75,6 +77,11 @@ class RunState:
     selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
     selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
     journal: Journal = field(default_factory=Journal)  # orders sent, retries, reconciliations, order factories
+    ws_url_option: str | None = None  # --conformance-ws-url
+    asyncapi: AsyncApi | None = None  # fixtures/asyncapi.yaml, checked at load
+    ws_url: str = ""  # where test_ws.py connects (resolved in start)
+    ws_url_guessed: bool = False  # derived from a URL target's host: a refused handshake is "not tested"
+    ws_budget: WsBudget | None = None  # connections and message rate of the run (x-suite-limits)
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -87,7 +94,9 @@ class RunState:
                     provoke_limits=bool(opt("conformance_provoke_limits")),
                     deviations_path=Path(dev) if dev else None,
                     profile=str(opt("conformance_profile", "full") or "full"),
-                    budget=opt("conformance_budget", None))
+                    budget=opt("conformance_budget", None), ws_url_option=opt("conformance_ws_url", None),
+                    asyncapi=wscontract.default())
+        state.ws_budget = WsBudget.from_limits(state.asyncapi.suite_limits)
         deviations.check_all(state.catalogue)
         state.results = Results(state.catalogue)
         return state
@@ -103,12 +112,15 @@ class RunState:
 
             # Local and ours: pacing it to a live exchange's budget would only cost time. The testnet profile
             # keeps the documented limits, so its pacing is what the testnet would see.
-            self.mock_server = MockServer(host="127.0.0.1", port=0, limits=scaled_limits(scale))
+            # Its /ws publishes `scale` times as often as documented: a faster cadence conforms, and costs no wait.
+            self.mock_server = MockServer(host="127.0.0.1", port=0, limits=scaled_limits(scale),
+                                          ws_cadence_scale=1 / scale)
             self.mock_server.start()
             mock_url = self.mock_server.url
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
                                       allow_mainnet_trading=self.allow_mainnet_trading,
                                       provoke_limits=self.provoke_limits, profile=self.profile)
+        self._resolve_ws_url()
         creds = self.target.credentials
         if creds is None and (self.target.kind == "testnet" or self.profile == "testnet"):
             raise ConfigError("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET (a testnet API key) —"
@@ -120,6 +132,16 @@ class RunState:
         path = self.deviations_path or deviations.path_for(self.target.name)
         self.deviations = deviations.load(path, self.catalogue, required=self.deviations_path is not None)
         return self.target
+
+    def _resolve_ws_url(self) -> None:
+        assert self.target is not None
+        if self.ws_url_option:
+            self.ws_url = self.ws_url_option
+        elif self.target.kind == "testnet":
+            self.ws_url = targets.TESTNET_WS_URL
+        else:  # the bundled mock serves /ws beside the fapi; any other host is asked at the same place
+            self.ws_url = derived_ws_url(self.target.base_url)
+            self.ws_url_guessed = self.target_option != "mock"
 
     def _check_reachable(self) -> None:
         assert self.target is not None
@@ -171,5 +193,6 @@ class RunState:
             return {"option": self.target_option, "status": "unavailable"}
         info = {**self.target.describe(), "status": self.run_status, "strict": self.strict,
                 "profile": self.profile, "spec": str(self.contract.path.name),
-                "catalogue": str(self.catalogue.path.name)}
+                "catalogue": str(self.catalogue.path.name), "ws_url": self.ws_url,
+                **({"ws_connections": self.ws_budget.describe()} if self.ws_budget else {})}
         return info | ({"status_line": self.run_status_line} if self.run_status_line else {})

@@ -13,6 +13,7 @@ from conformance.errors import ConfigError
 from conformance.redact import register_secret
 
 TESTNET_URL = "https://api-sepolia.ztdx.io"
+TESTNET_WS_URL = "wss://api-sepolia.ztdx.io/ws"  # general-info: "Testnet WebSocket base URL"
 PRODUCTION_HOSTS = frozenset({"api.ztdx.io"})
 TESTNET_HOSTS = frozenset({"api-sepolia.ztdx.io"})
 MOCK_DEFAULT_KEY = "ztdx-test-key-0123456789"

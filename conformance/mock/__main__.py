@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jitter-ms", type=_number(float, 0), default=0.0)
     parser.add_argument("--limits-scale", type=_number(int, 1), default=1,
                         help="multiply the documented rate limits (2400 weight, 1200 orders per minute) by this")
+    parser.add_argument("--ws-cadence-scale", type=_number(float, 0.01), default=1.0,
+                        help="multiply the documented /ws cadences (ticker 2 s, orderbook 500 ms) by this")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started the mock goes away (the nox session uses it)")
@@ -70,7 +72,7 @@ def _watch_parent(server: uvicorn.Server) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     app = create_app(seed=args.seed, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
-                     limits=scaled_limits(int(args.limits_scale)))
+                     limits=scaled_limits(int(args.limits_scale)), ws_cadence_scale=args.ws_cadence_scale)
     # The socket is bound and listening before the line is printed: whoever reads the line can connect at once.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

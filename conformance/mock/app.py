@@ -8,13 +8,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from .control import routes as control_routes
 from .dispatch import Dispatcher
 from .errors import error_body
 from .state import Latency, MockState, credentials
+from .ws import endpoint as ws_endpoint
 
 log = logging.getLogger("ztdx-fapi-mock")
 
@@ -48,11 +49,13 @@ async def _bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(seed: int = 42, api_key: str | None = None, api_secret: str | None = None, *,
-               latency_ms: float = 0.0, jitter_ms: float = 0.0, limits: dict[str, int] | None = None) -> Starlette:
+               latency_ms: float = 0.0, jitter_ms: float = 0.0, limits: dict[str, int] | None = None,
+               ws_cadence_scale: float = 1.0) -> Starlette:
     """A fresh mock with its own state; `api_key`/`api_secret` None → env ZTDX_API_KEY/ZTDX_API_SECRET → defaults.
 
     `limits` overrides the documented rate limits for the mock's whole life (reset returns to it), e.g.
-    `{"weight_per_minute": 24000}`; `POST /__mock__/limits` overrides them until the next reset."""
+    `{"weight_per_minute": 24000}`; `POST /__mock__/limits` overrides them until the next reset.
+    `ws_cadence_scale` multiplies the documented intervals of the /ws public channels (below 1: faster)."""
     key, secret = credentials(api_key, api_secret)
     state = MockState(seed, key, secret, Latency(latency_ms, jitter_ms), dict(limits or {}))
     state.reset()  # picks up the initial latency
@@ -60,6 +63,7 @@ def create_app(seed: int = 42, api_key: str | None = None, api_secret: str | Non
 
     app = Starlette(
         routes=[Mount("/__mock__", routes=control_routes(state)),
+                WebSocketRoute("/ws", ws_endpoint(state, dispatcher, ws_cadence_scale)),
                 Route("/{path:path}", _Fapi(dispatcher))],  # an ASGI app: no method list, so none is refused here
         exception_handlers={HTTPException: _http_error, Exception: _bug},
     )

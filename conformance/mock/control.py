@@ -12,9 +12,10 @@ from starlette.routing import Route
 from .faults import FAULT_KINDS
 from .limits import LIMIT_FIELDS
 from .state import Latency, MockState
+from .ws import WS_FAULT_KINDS
 
 VERSION = "0.1.0"
-CAPABILITIES = ["faults", "throttle", "latency", "limits", "trading"]
+CAPABILITIES = ["faults", "throttle", "latency", "limits", "trading", "ws", "ws-faults"]
 
 
 class ControlError(Exception):
@@ -106,6 +107,15 @@ def routes(state: MockState) -> list[Route]:
     async def snapshot(request: Request) -> Any:
         return state.snapshot()
 
+    async def ws_fault(request: Request) -> Any:
+        data = await _body(request)
+        kind = data.get("kind")
+        if kind not in WS_FAULT_KINDS:
+            raise ControlError(f"kind must be one of {', '.join(WS_FAULT_KINDS)}")
+        count = int(_number(data, "count", 1, minimum=1))
+        fault = state.ws_faults.add(kind, count, _number(data, "ms", 1000))
+        return {"kind": fault.kind, "remaining": fault.remaining, "ms": fault.ms}
+
     return [
         Route("/health", guarded(health), methods=["GET"]),
         Route("/reset", guarded(reset), methods=["POST"]),
@@ -116,4 +126,5 @@ def routes(state: MockState) -> list[Route]:
         Route("/latency", guarded(latency), methods=["GET", "POST"]),
         Route("/limits", guarded(limits), methods=["GET", "POST"]),
         Route("/state", guarded(snapshot), methods=["GET"]),
+        Route("/ws-faults", guarded(ws_fault), methods=["POST"]),
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from .book import ZERO, Fill, Income, Ledger, Order
 from .errors import ApiError
@@ -20,6 +22,11 @@ class Engine:
 
     def __init__(self, market: Market, ledger: Ledger) -> None:
         self.market, self.ledger = market, ledger
+        # Told of every order change, fill and balance change: the /ws private channels (set by MockState).
+        self.emit: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
+
+    def _order_event(self, order: Order) -> None:
+        self.emit("order", order.view())
 
     # -- lookups ----------------------------------------------------------------------------------------------
     def find(self, symbol: str, order_id: str | None, client_id: str | None) -> Order | None:
@@ -91,6 +98,7 @@ class Engine:
         led.orders[order.order_id] = order
         led.created += 1
         self.execute(order, now_ms)
+        self._order_event(order)
         return order
 
     def execute(self, order: Order, now_ms: int) -> None:
@@ -119,6 +127,10 @@ class Engine:
         if pnl:
             self.book_income(order.symbol, "REALIZED_PNL", pnl, now_ms, str(fill.trade_id))
         self.book_income(order.symbol, "COMMISSION", -commission, now_ms, str(fill.trade_id))
+        position = led.positions[order.symbol]
+        self.emit("position", {"symbol": order.symbol, "position_amt": str(position.amount),
+                               "entry_price": str(position.entry), "update_time": now_ms})
+        self.emit("balance", {"asset": "USDT", "wallet_balance": str(led.wallet), "update_time": now_ms})
 
     def book_income(self, symbol: str, kind: str, amount: Decimal, now_ms: int, trade_id: str = "") -> None:
         led = self.ledger
@@ -130,6 +142,7 @@ class Engine:
         if not order.is_open:
             raise ApiError("unknown_order")
         order.status, order.update_time = "CANCELED", now_ms
+        self._order_event(order)
         return order
 
     def modify(self, order: Order, side: str | None, qty: Decimal | None, price: Decimal | None,
@@ -149,4 +162,5 @@ class Engine:
         order.stop_price = stop if stop is not None and order.type != "LIMIT" else order.stop_price
         order.update_time = now_ms
         self.execute(order, now_ms)
+        self._order_event(order)
         return order

@@ -11,6 +11,7 @@ from .faults import FaultStore
 from .limits import RateLimiter
 from .market import HOUR, Market
 from .seed import seeded_ledger
+from .ws import StreamHub, WsFaults
 
 DEFAULT_API_KEY = "ztdx-test-key-0123456789"
 DEFAULT_API_SECRET = "ztdx-test-secret-0123456789"
@@ -39,11 +40,15 @@ class MockState:
         self.anchor_ms = now_ms() - now_ms() % HOUR  # the seeded history hangs off the hour the mock started
         self.limiter = RateLimiter(self.initial_limits)
         self.faults = FaultStore()
+        self.streams = StreamHub()  # the /ws connections: they outlive a reset, as a client's socket would
+        self.ws_faults = WsFaults()
         self.reset()
 
     def reset(self) -> None:
         """Back to the seeded start: faults, throttle, latency, limits, counters, bans and the account."""
         self.ledger, self.engine = seeded_ledger(self.market, self.anchor_ms)
+        self.engine.emit = self.streams.publish
+        self.ws_faults.clear()
         self.limiter.reset()
         self.faults.clear()
         self.throttle = False
@@ -67,6 +72,7 @@ class MockState:
             "throttle": self.throttle,
             "limits": self.limiter.settings.as_dict(),
             "latency": {"ms": self.latency.ms, "jitter_ms": self.latency.jitter_ms},
+            "ws": {**self.streams.describe(), "faults_pending": sum(f.remaining for f in self.ws_faults.pending)},
         }
 
 

@@ -1,0 +1,334 @@
+"""WebSocket checks: pure functions of one recorded conversation (`Transcript`), each judging one `ws.*` rule.
+
+Payload shapes come from `fixtures/asyncapi.yaml` (jsonschema validates an event's payload against its message),
+cadences and the tolerance too; a check says which rule it judged (`judged`) and raises `RuleViolation` with the
+transcript as its exchange, so the report shows the frames."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from conformance.checks import RuleViolation, judged
+from conformance.checks.general import _ms_problem
+from conformance.wscontract import AsyncApi
+from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript
+
+TIME_KEYS = frozenset({"timestamp", "time", "E", "T", "open_time", "close_time", "openTime", "closeTime",
+                       "updateTime", "update_time", "transactTime", "serverTime"})
+
+
+def _fail(rule_id: str, transcript: Transcript, expected: list[str] | str, actual: str) -> RuleViolation:
+    return RuleViolation(rule_id, expected, actual, exchange=transcript.exchange())
+
+
+def _judge(rule_id: str, transcript: Transcript) -> None:
+    judged(rule_id, transcript.exchange())
+
+
+@cache
+def _validator(api: AsyncApi, message: str) -> Draft202012Validator:
+    return Draft202012Validator({**api.document, "$ref": f"#/components/messages/{message}/payload"})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        return None
+
+
+# -- frames ---------------------------------------------------------------------------------------------------
+def json_text_frames(transcript: Transcript) -> None:
+    """ws.json-text-frames: every received frame is a text frame holding a JSON object."""
+    received = transcript.received
+    if not received:
+        return
+    _judge("ws.json-text-frames", transcript)
+    for frame in received:
+        if not isinstance(frame.data, str) or not frame.is_json or not isinstance(frame._parsed, dict):
+            raise _fail("ws.json-text-frames", transcript, "a text frame holding a JSON object",
+                        f"frame at +{frame.at:.3f}s: {frame.text[:200]!r}")
+
+
+def acknowledged(transcript: Transcript, request: Frame, ack: str, rule_id: str) -> None:
+    """ws.subscribe-ack / ws.unsubscribe-ack: `request` (a sent subscribe/unsubscribe) is answered with `ack`
+    naming its channel (a frame without a channel field counts: the fields are not documented)."""
+    _judge(rule_id, transcript)
+    channel = request.channel
+    for frame in transcript.after(request):
+        if frame.direction == RECEIVED and frame.type == ack and frame.channel in ("", channel):
+            return
+    raise _fail(rule_id, transcript, f'{{"type": "{ack}", "channel": "{channel}"}}',
+                f"no {ack} for {channel}; received {transcript.summary()}")
+
+
+def pong_answered(transcript: Transcript, ping: Frame) -> None:
+    """ws.ping-pong: a sent ping message is followed by a pong message."""
+    _judge("ws.ping-pong", transcript)
+    if any(f.direction == RECEIVED and f.type == "pong" for f in transcript.after(ping)):
+        return
+    raise _fail("ws.ping-pong", transcript, '{"type": "pong"}', f"no pong; received {transcript.summary()}")
+
+
+def protocol_pong(transcript: Transcript) -> None:
+    """ws.protocol-pong: the Ping frame the client sent was answered with a Pong frame."""
+    if transcript.protocol_pong is None:
+        return
+    _judge("ws.protocol-pong", transcript)
+    if not transcript.protocol_pong:
+        raise _fail("ws.protocol-pong", transcript, "a Pong frame (RFC 6455 5.5.3)",
+                    "no Pong frame answered the Ping" + (f"; {transcript.closed}" if transcript.closed else ""))
+
+
+def many_subscriptions(transcript: Transcript, channels: Iterable[str]) -> None:
+    """ws.many-subscriptions: events of every subscribed channel arrive on the one connection."""
+    _judge("ws.many-subscriptions", transcript)
+    missing = [c for c in channels if not any(f.channel == c for f in transcript.events())]
+    if missing:
+        raise _fail("ws.many-subscriptions", transcript, "events of every channel subscribed on the connection",
+                    f"no event of {', '.join(missing)}; received {transcript.summary()}")
+
+
+# -- payloads -------------------------------------------------------------------------------------------------
+def payload_matches(transcript: Transcript, api: AsyncApi, message: str, rule_id: str) -> None:
+    """The payload of every `message` event validates against its schema in the AsyncAPI document."""
+    events = transcript.events(message)
+    if not events:
+        return
+    _judge(rule_id, transcript)
+    validator = _validator(api, message)
+    for frame in events:
+        error = next(iter(sorted(validator.iter_errors(frame.payload), key=lambda e: list(e.absolute_path))), None)
+        if error is not None:
+            where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            raise _fail(rule_id, transcript, f"a {message} payload as fixtures/asyncapi.yaml describes it",
+                        f"event at +{frame.at:.3f}s: {where}: {error.message[:200]}")
+
+
+def orderbook_levels(transcript: Transcript, api: AsyncApi) -> None:
+    """ws.orderbook-levels: the schema (≤ 20 {price, size} levels a side), then bids strictly descending, asks
+    strictly ascending, and the best bid below the best ask."""
+    payload_matches(transcript, api, "orderbook", "ws.orderbook-levels")
+    for frame in transcript.events("orderbook"):
+        book = frame.payload
+        for side, descending in (("bids", True), ("asks", False)):
+            prices = [_decimal(level.get("price")) for level in book.get(side, []) if isinstance(level, dict)]
+            for i in range(1, len(prices)):
+                a, b = prices[i - 1], prices[i]
+                if a is not None and b is not None and (a <= b if descending else a >= b):
+                    order = "descending" if descending else "ascending"
+                    raise _fail("ws.orderbook-levels", transcript, f"{side} strictly {order} by price (best first)",
+                                f"event at +{frame.at:.3f}s: {side}[{i - 1}].price {a} then {side}[{i}].price {b}")
+        bids, asks = book.get("bids") or [], book.get("asks") or []
+        best_bid = _decimal(bids[0].get("price")) if bids and isinstance(bids[0], dict) else None
+        best_ask = _decimal(asks[0].get("price")) if asks and isinstance(asks[0], dict) else None
+        if best_bid is not None and best_ask is not None and best_bid >= best_ask:
+            raise _fail("ws.orderbook-levels", transcript, "the best bid below the best ask",
+                        f"event at +{frame.at:.3f}s: best bid {best_bid} >= best ask {best_ask} (a crossed book)")
+
+
+# -- times ----------------------------------------------------------------------------------------------------
+def _times(value: Any, path: str = "$") -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TIME_KEYS:
+                yield f"{path}.{key}", item
+            if isinstance(item, dict | list):
+                yield from _times(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict | list):
+                yield from _times(item, f"{path}[{i}]")
+
+
+def _timed_frames(transcript: Transcript) -> list[tuple[Frame, Any]]:
+    """Events and WebSocket-API results with the values to search for times in (kline rows: index 0 and 6)."""
+    found: list[tuple[Frame, Any]] = []
+    for frame in transcript.received:
+        if frame.is_event:
+            found.append((frame, frame.payload))
+        elif "result" in frame.obj:
+            result = frame.obj["result"]
+            rows = result if isinstance(result, list) else []
+            kline_rows = [r for r in rows if isinstance(r, list) and len(r) > 6]
+            found.append((frame, [{"openTime": r[0], "closeTime": r[6]} for r in kline_rows] or result))
+    return found
+
+
+def millisecond_timestamps(transcript: Transcript) -> None:
+    """ws.millisecond-timestamps: every time value in events and results is UNIX milliseconds."""
+    timed = [(f, p, v) for f, value in _timed_frames(transcript) for p, v in _times(value)]
+    if not timed:
+        return
+    _judge("ws.millisecond-timestamps", transcript)
+    now_ms = int(time.time() * 1000)
+    for frame, path, value in timed:
+        problem = _ms_problem(value, now_ms)
+        if problem:
+            raise _fail("ws.millisecond-timestamps", transcript,
+                        ["an integer of UNIX milliseconds between 2015-01-01 and now + 400 days", "0 (never set)"],
+                        f"{frame.type or 'result'} at +{frame.at:.3f}s: {path}: {problem}")
+
+
+def _element_time(element: Any) -> Any:
+    if isinstance(element, list) and element:
+        return element[0]  # a kline row: [openTime, open, high, low, close, ...]
+    if isinstance(element, dict):
+        for key in ("open_time", "openTime", "time", "timestamp", "T"):
+            if key in element:
+                return element[key]
+    return None
+
+
+def ascending_time_order(transcript: Transcript) -> None:
+    """ws.ascending-time-order: the arrays of snapshots (kline_snapshot) and of array results, earliest first."""
+    arrays = [(f, f.payload) for f in transcript.events("kline_snapshot") if isinstance(f.payload, list)]
+    arrays += [(f, f.obj["result"]) for f in transcript.received if isinstance(f.obj.get("result"), list)]
+    timed = [(f, [t for t in map(_element_time, a) if isinstance(t, int | float)]) for f, a in arrays]
+    timed = [(f, t) for f, t in timed if len(t) > 1]
+    if not timed:
+        return
+    _judge("ws.ascending-time-order", transcript)
+    for frame, times in timed:
+        for i in range(1, len(times)):
+            if times[i] < times[i - 1]:
+                raise _fail("ws.ascending-time-order", transcript, "elements non-decreasing by time (earliest first)",
+                            f"{frame.type or 'result'} at +{frame.at:.3f}s: [{i - 1}] = {times[i - 1]} comes "
+                            f"before [{i}] = {times[i]}")
+
+
+def cadence(transcript: Transcript, channel: str, message: str, api: AsyncApi, minimum_events: int = 4) -> None:
+    """ws.cadence: the median interval between a channel's events is at most its documented cadence, plus the
+    tolerance. Fewer than `minimum_events` events judge nothing (the test says "not tested")."""
+    documented = api.cadence_ms(message)
+    times = [f.at for f in transcript.events(message, channel)]
+    if documented is None or len(times) < minimum_events:
+        return
+    _judge("ws.cadence", transcript)
+    median_ms = statistics.median(b - a for a, b in zip(times, times[1:], strict=False)) * 1000
+    allowed = documented * (1 + api.cadence_tolerance)
+    if median_ms > allowed:
+        raise _fail("ws.cadence", transcript,
+                    f"{channel}: a median interval of at most {documented} ms (+{api.cadence_tolerance:.0%})",
+                    f"{channel}: median interval {median_ms:.0f} ms over {len(times)} events")
+
+
+# -- private channels -----------------------------------------------------------------------------------------
+def auth_succeeded(transcript: Transcript, auth: Frame) -> None:
+    """ws.listenkey-auth: the auth message with a valid listenKey is answered with auth_result success true."""
+    _judge("ws.listenkey-auth", transcript)
+    for frame in transcript.after(auth):
+        if frame.type == "auth_result":
+            if frame.obj.get("success") is True:
+                return
+            raise _fail("ws.listenkey-auth", transcript, '{"type": "auth_result", "success": true}',
+                        f"auth_result: {frame.text[:200]}")
+    raise _fail("ws.listenkey-auth", transcript, '{"type": "auth_result", "success": true}',
+                f"no auth_result; received {transcript.summary()}")
+
+
+def private_refused_before_auth(transcript: Transcript, private_channels: Iterable[str]) -> None:
+    """ws.private-after-auth: before a successful auth_result, no private channel is acknowledged and no private
+    event arrives."""
+    private = set(private_channels)
+    _judge("ws.private-after-auth", transcript)
+    for frame in transcript.received:
+        if frame.type == "auth_result" and frame.obj.get("success") is True:
+            return
+        if frame.type == "subscribed" and frame.channel in private:
+            raise _fail("ws.private-after-auth", transcript,
+                        "an error (or nothing) for a private channel before auth_result success",
+                        f"subscribed {frame.channel} without auth")
+        if frame.type in PRIVATE_EVENT_TYPES:
+            raise _fail("ws.private-after-auth", transcript, "no private event before auth_result success",
+                        f"{frame.type} event without auth: {frame.text[:200]}")
+
+
+def _mentions(value: Any, wanted: set[str]) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions(v, wanted) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, wanted) for v in value)
+    return value is not None and not isinstance(value, bool) and str(value) in wanted
+
+
+def order_event(transcript: Transcript, order_ids: Iterable[str]) -> None:
+    """ws.order-event: an order event names the order (its clientOrderId or orderId)."""
+    wanted = {str(i) for i in order_ids if i not in (None, "")}
+    _judge("ws.order-event", transcript)
+    if any(_mentions(f.payload, wanted) for f in transcript.events("order")):
+        return
+    raise _fail("ws.order-event", transcript, f"an order event naming {' or '.join(sorted(wanted))}",
+                f"no order event for it; received {transcript.summary()}")
+
+
+# -- WebSocket-API ----------------------------------------------------------------------------------------------
+def api_response(transcript: Transcript, request: Frame) -> Frame:
+    """ws.api-response-frame: the response with the request's id carries a status, a result and rateLimits
+    (each with rateLimitType, interval, intervalNum, limit, count). Returns it."""
+    _judge("ws.api-response-frame", transcript)
+    request_id = request.obj.get("id")
+    answer = next((f for f in transcript.after(request) if f.direction == RECEIVED and "id" in f.obj
+                   and f.obj.get("id") == request_id), None)
+    expected = '{"id": <the request\'s>, "status": 200, "result": ..., "rateLimits": [...]}'
+    if answer is None:
+        raise _fail("ws.api-response-frame", transcript, expected, f"no frame with id {request_id}")
+    obj = answer.obj
+    missing = [k for k in ("status", "result", "rateLimits") if k not in obj]
+    if missing:
+        raise _fail("ws.api-response-frame", transcript, expected, f"the response lacks {', '.join(missing)}: "
+                    f"{answer.text[:200]}")
+    if not isinstance(obj["status"], int) or isinstance(obj["status"], bool):
+        raise _fail("ws.api-response-frame", transcript, "status: an integer", f"status: {obj['status']!r}")
+    limits = obj["rateLimits"]
+    fields = ("rateLimitType", "interval", "intervalNum", "limit", "count")
+    if not isinstance(limits, list) or not all(isinstance(x, dict) and all(k in x for k in fields) for x in limits):
+        raise _fail("ws.api-response-frame", transcript,
+                    "rateLimits: a list of {rateLimitType, interval, intervalNum, limit, count}",
+                    f"rateLimits: {str(limits)[:200]}")
+    return answer
+
+
+def shape(value: Any) -> Any:
+    """A JSON value's shape: types and object keys, recursively (a list by its first element)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else "string"
+
+
+def _difference(a: Any, b: Any, path: str = "$") -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            only_ws, only_rest = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+            return (f"{path}: keys only in the WebSocket result {only_ws}, only in the REST answer {only_rest}")
+        return next((d for k in a if (d := _difference(a[k], b[k], f"{path}.{k}"))), None)
+    if isinstance(a, list) and isinstance(b, list):
+        return _difference(a[0], b[0], f"{path}[0]") if a and b else None
+    return None if a == b else f"{path}: {a} in the WebSocket result, {b} in the REST answer"
+
+
+def api_result_shape(transcript: Transcript, answer: Frame, rest_body: Any, method: str, rest_path: str) -> None:
+    """ws.api-result-shape: the result has the shape (types, keys) of the REST equivalent's answer."""
+    _judge("ws.api-result-shape", transcript)
+    difference = _difference(shape(answer.obj.get("result")), shape(rest_body))
+    if difference:
+        raise _fail("ws.api-result-shape", transcript, f"{method}: the shape of GET {rest_path}'s answer", difference)
+
+
+def sent(transcript: Transcript, kind: str, channel: str | None = None) -> Frame | None:
+    """The first frame the client sent of `kind` (and `channel`)."""
+    return next((f for f in transcript.frames if f.direction == SENT and f.type == kind
+                 and (channel is None or f.channel == channel)), None)
