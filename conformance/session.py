@@ -95,8 +95,8 @@ class RunState:
                     deviations_path=Path(dev) if dev else None,
                     profile=str(opt("conformance_profile", "full") or "full"),
                     budget=opt("conformance_budget", None), ws_url_option=opt("conformance_ws_url", None),
-                    asyncapi=wscontract.default())
-        state.ws_budget = WsBudget.from_limits(state.asyncapi.suite_limits)
+                    asyncapi=(api := wscontract.default()))
+        state.ws_budget = WsBudget.from_limits(api.suite_limits)
         deviations.check_all(state.catalogue)
         state.results = Results(state.catalogue)
         return state

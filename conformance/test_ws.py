@@ -29,7 +29,7 @@ CADENCED = [pytest.param(TICKER, "ticker", id="ticker"), pytest.param(ORDERBOOK,
 EVENTS_FOR_CADENCE = 4
 ANSWER_WAIT = 5.0  # seconds for an ack, a pong, an auth_result, an API response or an order event
 PRIVATE_WAIT = 3.0  # seconds a refused private subscription is watched
-API_CALLS = {  # method -> (params, the REST equivalent)
+API_CALLS: dict[str, tuple[dict[str, Any], str]] = {  # method -> (params, the REST equivalent)
     "depth": ({"symbol": SYMBOL, "limit": 5}, "/fapi/v1/depth"),
     "ticker.24hr": ({"symbol": SYMBOL}, "/fapi/v1/ticker/24hr"),
     "klines": ({"symbol": SYMBOL, "interval": "1m", "limit": 5}, "/fapi/v1/klines"),

@@ -3,6 +3,7 @@ wait bounded, sends paced and connections counted against the run's WebSocket bu
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,10 +105,8 @@ class WsSession:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone: nothing to close
                 self._conn.close()
-            except Exception:  # already gone: nothing to close
-                pass
             self._conn = None
             self.budget.release()
             for listener in self.listeners:

@@ -11,7 +11,7 @@ from conformance import catalogue
 from conformance.session import EXIT_TARGET_UNAVAILABLE
 
 # Judged only where the target is the documented testnet host: on the mock, nothing can judge it.
-TESTNET_ONLY = ("general.testnet-parity",)
+TESTNET_ONLY = ("general.testnet-parity", "ws.testnet-url")
 
 
 def _must_rules() -> list[str]:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -105,7 +106,10 @@ def payload_matches(transcript: Transcript, api: AsyncApi, message: str, rule_id
     _judge(rule_id, transcript)
     validator = _validator(api, message)
     for frame in events:
-        error = next(iter(sorted(validator.iter_errors(frame.payload), key=lambda e: list(e.absolute_path))), None)
+        # a time's unit is ws.millisecond-timestamps' to judge: one cause, one verdict
+        errors = [e for e in validator.iter_errors(frame.payload)
+                  if not (e.absolute_path and e.absolute_path[-1] in TIME_KEYS)]
+        error = next(iter(sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])), None)
         if error is not None:
             where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             raise _fail(rule_id, transcript, f"a {message} payload as fixtures/asyncapi.yaml describes it",
@@ -212,7 +216,7 @@ def cadence(transcript: Transcript, channel: str, message: str, api: AsyncApi, m
     if documented is None or len(times) < minimum_events:
         return
     _judge("ws.cadence", transcript)
-    median_ms = statistics.median(b - a for a, b in zip(times, times[1:], strict=False)) * 1000
+    median_ms = statistics.median(b - a for a, b in pairwise(times)) * 1000
     allowed = documented * (1 + api.cadence_tolerance)
     if median_ms > allowed:
         raise _fail("ws.cadence", transcript,
@@ -310,18 +314,25 @@ def shape(value: Any) -> Any:
 
 
 def _difference(a: Any, b: Any, path: str = "$") -> str | None:
+    """Where the WebSocket result `a` lacks a key of the REST answer `b` or holds another type (extra keys conform,
+    as extra fields do in REST answers)."""
     if isinstance(a, dict) and isinstance(b, dict):
-        if set(a) != set(b):
-            only_ws, only_rest = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-            return (f"{path}: keys only in the WebSocket result {only_ws}, only in the REST answer {only_rest}")
-        return next((d for k in a if (d := _difference(a[k], b[k], f"{path}.{k}"))), None)
+        missing = sorted(set(b) - set(a))
+        if missing:
+            return f"{path}: the WebSocket result lacks {missing}, which the REST answer carries"
+        return next((d for k in b if (d := _difference(a[k], b[k], f"{path}.{k}"))), None)
     if isinstance(a, list) and isinstance(b, list):
         return _difference(a[0], b[0], f"{path}[0]") if a and b else None
-    return None if a == b else f"{path}: {a} in the WebSocket result, {b} in the REST answer"
+    return None if a == b else f"{path}: {_kind(a)} in the WebSocket result, {_kind(b)} in the REST answer"
+
+
+def _kind(shape_: Any) -> str:
+    return "an object" if isinstance(shape_, dict) else ("an array" if isinstance(shape_, list) else f"a {shape_}")
 
 
 def api_result_shape(transcript: Transcript, answer: Frame, rest_body: Any, method: str, rest_path: str) -> None:
-    """ws.api-result-shape: the result has the shape (types, keys) of the REST equivalent's answer."""
+    """ws.api-result-shape: the result has the shape (types, keys) of the REST equivalent's answer: every key of the
+    REST answer, at every depth, with the same JSON type."""
     _judge("ws.api-result-shape", transcript)
     difference = _difference(shape(answer.obj.get("result")), shape(rest_body))
     if difference:

@@ -249,15 +249,17 @@ class Connection:
     async def api_call(self, frame: dict[str, Any]) -> None:
         """A WebSocket-API method: the REST endpoint answers it (same data, same weight)."""
         path = API_METHODS.get(str(frame.get("method")))
-        params = frame.get("params") if isinstance(frame.get("params"), dict) else {}
+        raw = frame.get("params")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if path is None:
             await self.send({"id": frame.get("id"), "status": 400,
                              "error": {"code": -1100, "msg": f"Unknown method {frame.get('method')}"}})
             return
         query = urlencode({k: v for k, v in params.items() if v is not None})
-        scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": query.encode(), "headers": [], "client": self.socket.client,
-                 "server": ("127.0.0.1", 0), "scheme": "http", "http_version": "1.1"}
+        scope: dict[str, Any] = {
+            "type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+            "query_string": query.encode(), "headers": [], "client": self.socket.client,
+            "server": ("127.0.0.1", 0), "scheme": "http", "http_version": "1.1"}
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b"", "more_body": False}
