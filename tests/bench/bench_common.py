@@ -39,11 +39,11 @@ def control(base_url: str, path: str, body: dict[str, Any] | None = None, *, pos
 
 
 @contextmanager
-def mock_process(latency_ms: float = 0.0) -> Iterator[str]:
+def mock_process(latency_ms: float = 0.0, extra: Sequence[str] = ()) -> Iterator[str]:
     """The bundled mock as its own uvicorn process, so load and suite never share its interpreter lock."""
     port = free_port()
     cmd = [PYTHON, "-m", "conformance.mock", "--host", "127.0.0.1", "--port", str(port),
-           "--latency-ms", str(latency_ms)]
+           "--latency-ms", str(latency_ms), *extra]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -20,9 +20,10 @@ import bench_mock
 import bench_scaling
 import bench_schema
 import bench_suite
+import bench_ws
 from bench_common import PYTHON, ROOT, machine
 
-SECTIONS = ("full", "schema", "testnet", "scaling", "mock")
+SECTIONS = ("full", "schema", "testnet", "scaling", "mock", "ws")
 FULL = {"compare_examples": 10, "examples": (10, 50, 100), "latencies": (0, 50, 150), "latency_examples": 10,
         "load_total": 40_000, "load_seconds": 10.0}
 QUICK = {"compare_examples": 5, "examples": (2, 5, 10), "latencies": (0, 50), "latency_examples": 5,
@@ -63,6 +64,8 @@ def measure(sections: list[str], repeats: int, plan: dict[str, Any]) -> dict[str
         elif name == "mock":
             results["mock_throughput"] = bench_mock.mock_throughput(total=plan["load_total"],
                                                                     seconds=plan["load_seconds"])
+        elif name == "ws":
+            results["ws"] = bench_ws.measure(seconds=plan["load_seconds"] / 2)
     return results
 
 
@@ -112,6 +115,13 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append((f"5. mock throughput ({m['endpoint']}, {m['connections']} connections)",
                     f"{m['rps']:.0f} req/s ({m['requests']} requests, {m['non_2xx']} non-2XX)", ">= 2000 req/s",
                     _goal(m["rps"] >= 2000 and m["non_2xx"] == 0)))
+    if "ws" in r:
+        t, c = r["ws"]["throughput"], r["ws"]["cost"]
+        out.append((f"6. mock /ws events ({t['connections']} connections, cadences x{bench_ws.SCALE})",
+                    f"{t['events_per_second']} events/s received of {t['offered_per_second']} offered", "-",
+                    "for reference"))
+        out.append(("6. suite cost per checked WebSocket frame (public-stream checks)",
+                    f"{c['us_per_frame']} us/frame ({c['frames']} frames)", "-", "for reference"))
     return out
 
 
