@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -24,6 +24,13 @@ from conformance.targets import Target
 
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 FORM = "application/x-www-form-urlencoded"
+ORDER_EVENT_WAIT = 2.0  # seconds an unknown outcome waits for its order event before the orderId query
+
+
+class OrderEvents(Protocol):
+    """What the client asks of the order channel (conformance/orderstream.OrderStream)."""
+
+    def find(self, client_order_id: str, timeout: float) -> dict[str, Any] | None: ...
 # Documented 503 texts that mean "the service is unavailable", not "the contract is broken".
 UNAVAILABLE_MESSAGES = (
     "Service Unavailable.",
@@ -101,6 +108,8 @@ class Client:
         self.listeners: list[Callable[[Exchange], None]] = []
         self.retries: list[retry.RetryRecord] = []
         self.unknown_outcomes: list[reconcile.Finding] = []
+        # The run's listener on the private order channel (conformance/orderstream.py), when it has one.
+        self.order_stream: OrderEvents | None = None
         self.journal = journal if journal is not None else Journal()  # the run's (RunState.journal)
         self.sleep = sleep
         self._paced = threading.local()  # budget already waited for, by (method, path): see pace_now()
@@ -228,12 +237,20 @@ class Client:
     def _unknown_outcome(self, exchange: Exchange, req: _Prepared) -> None:
         """Variant A: "Do not retry directly as a failure" — look the order up, report it, never resubmit."""
         ids = reconcile.client_ids(req.method, req.path, req.params())
-        findings = [reconcile.order_by_client_id(self.call, s, c, sleep=self.sleep) for s, c in ids]
+        findings = [self._confirm(s, c) for s, c in ids]
         self.unknown_outcomes.extend(findings)
         self.journal.unknown_outcomes.extend(findings)
         found = "; ".join(f.line() for f in findings) or "nothing to reconcile (no clientOrderId); not resubmitted"
         self._journal(req, exchange, retry.UNKNOWN_STATUS, 1, 0.0, f"reconciled: {found}")
         raise TargetUnavailable(f"outcome unknown: HTTP 503 on {req.method} {req.path}; {found}")
+
+    def _confirm(self, symbol: str, client_order_id: str) -> reconcile.Finding:
+        """The WebSocket report first (when the run listens to the order channel), then the orderId query."""
+        if self.order_stream is not None:
+            event = self.order_stream.find(client_order_id, ORDER_EVENT_WAIT)
+            if event is not None:
+                return reconcile.from_order_event(symbol, client_order_id, event)
+        return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep)
 
     def _journal(self, req: _Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
                  outcome: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from conformance import orderstream
 from conformance.catalogue import Catalogue
 from conformance.client import Client
 from conformance.contract import Contract
@@ -16,7 +17,7 @@ from conformance.governor import Governor
 from conformance.orders import OrderFactory
 from conformance.plugin import STATE
 from conformance.session import RunState
-from conformance.targets import Target
+from conformance.targets import TRADING, Target
 
 # The exchanges a test sent, for its report (attached by conformance.reporting during the call).
 EXCHANGES = pytest.StashKey[list[Exchange]]()
@@ -55,7 +56,15 @@ def client(run_state: RunState, target: Target, contract: Contract, governor: Go
     """The session's signed client; every exchange it makes is attached to the running test."""
     c = Client(target, contract=contract, governor=governor, journal=run_state.journal)
     c.listeners.append(run_state.observe)
+    stream = None
+    if target.has(TRADING) and run_state.ws_budget is not None and run_state.asyncapi is not None:
+        # unknown outcomes are confirmed by the order channel first ("via WebSocket reports or orderId queries")
+        stream, run_state.order_stream = orderstream.start(c, run_state.ws_url, run_state.ws_budget,
+                                                           run_state.asyncapi.private_channels[0])
+        c.order_stream = stream
     yield c
+    if stream is not None:
+        stream.close()
     c.close()
 
 

@@ -30,6 +30,9 @@ class Finding:
     detail: str = ""
 
     def line(self) -> str:
+        if self.found and self.attempts == 0:  # confirmed by a WebSocket report: no query was needed
+            return (f"{self.symbol} {self.client_order_id}: {self.status} orderId {self.order_id}, {self.detail}; "
+                    "not resubmitted")
         if self.found:
             what = f"found {self.status} orderId {self.order_id}"
         elif self.found is False:
@@ -71,6 +74,15 @@ def order_by_client_id(call: Callable[..., Exchange], symbol: str, client_order_
         if attempt < attempts:
             sleep(delay)
     return Finding(symbol, client_order_id, None, attempts=attempts, detail=detail)
+
+
+def from_order_event(symbol: str, client_order_id: str, event: dict[str, Any]) -> Finding:
+    """An order event that names the order confirms it was executed (its payload is not documented: REST's
+    orderId/status, or Binance's stream letters i/X, are read when present)."""
+    status = event.get("status", event.get("X", ""))
+    order_id = event.get("orderId", event.get("i"))
+    return Finding(symbol, client_order_id, True, str(status), order_id if isinstance(order_id, int) else None, 0,
+                   "confirmed by an order event on the WebSocket")
 
 
 def client_ids(method: str, path: str, params: dict[str, str]) -> list[tuple[str, str]]:

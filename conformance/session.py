@@ -82,6 +82,7 @@ class RunState:
     ws_url: str = ""  # where test_ws.py connects (resolved in start)
     ws_url_guessed: bool = False  # derived from a URL target's host: a refused handshake is "not tested"
     ws_budget: WsBudget | None = None  # connections and message rate of the run (x-suite-limits)
+    order_stream: str = ""  # whether the run listens to the order channel (conformance/orderstream.py), and why not
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -194,5 +195,6 @@ class RunState:
         info = {**self.target.describe(), "status": self.run_status, "strict": self.strict,
                 "profile": self.profile, "spec": str(self.contract.path.name),
                 "catalogue": str(self.catalogue.path.name), "ws_url": self.ws_url,
-                **({"ws_connections": self.ws_budget.describe()} if self.ws_budget else {})}
+                **({"ws_connections": self.ws_budget.describe()} if self.ws_budget else {}),
+                **({"order_stream": self.order_stream} if self.order_stream else {})}
         return info | ({"status_line": self.run_status_line} if self.run_status_line else {})

@@ -67,3 +67,37 @@ def test_an_interrupted_run_leaves_no_open_orders(tmp_path: Path) -> None:
     assert opened == 4 and proc.returncode == 2, output[-3000:]
     assert state["open_orders"] == 0 and position == 0, output[-3000:]
     assert "open orders left: 0" in output and "positions closed: SOLUSDT SELL" in output, output[-3000:]
+
+
+@pytest.mark.parametrize("executed", [True, False], ids=["executed", "not-executed"])
+def test_an_unknown_outcome_is_confirmed_by_the_order_channel_first(executed: bool) -> None:
+    """With the run's order-channel listener, an executed order is confirmed by its event (no orderId query); an
+    order that was not executed has no event, and the orderId query still decides."""
+    from conformance import orderstream
+    from conformance.wsclient import WsBudget
+
+    with mock_server() as mock:
+        client = Client(targets.resolve(mock.url), contract=contract.default())
+        stream, status = orderstream.start(client, mock.url.replace("http", "ws") + "/ws", WsBudget(2, 8, 5.0),
+                                           "orders")
+        assert stream is not None, status
+        client.order_stream = stream
+        factory = OrderFactory(client)
+        params = factory.resting_limit("BTCUSDT")
+        control(mock.url, "faults", {"kind": "unknown-status", "method": "POST", "path": "/fapi/v1/order",
+                                     "count": 1, "executed": executed})
+        sent: list[str] = []
+        client.listeners.append(lambda ex: sent.append(f"{ex.request.method} {ex.request.path}"))
+        with pytest.raises(TargetUnavailable, match="outcome unknown"):
+            client.call("POST", "/fapi/v1/order", params)
+        lookups = sent.count("GET /fapi/v1/order")
+        factory.remember(params)
+        factory.cancel_all()
+        stream.close()
+        client.close()
+    finding = client.unknown_outcomes[-1]
+    assert finding.found is executed, finding
+    if executed:
+        assert finding.attempts == 0 and "order event" in finding.detail and lookups == 0, (finding, sent)
+    else:
+        assert finding.attempts > 0 and lookups == finding.attempts, (finding, sent)
