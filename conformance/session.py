@@ -22,6 +22,7 @@ import httpx
 
 from conformance import REPORTS, catalogue, contract, deviations, targets
 from conformance.catalogue import Catalogue
+from conformance.checks import http
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
@@ -37,6 +38,17 @@ PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothi
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
 REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
 ANSWERS_KEPT = 200  # 2XX answers kept per operation for the passive schema tests (the latest ones)
+
+
+class Observed:
+    """A client listener: answers with a classified status (403/408/418/429/5XX), the latest `limit` of them."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self.exchanges: deque[Any] = deque(maxlen=limit)
+
+    def __call__(self, ex: Any) -> None:
+        if http.classified(ex):
+            self.exchanges.append(ex)
 
 
 def _mock_limits(base_url: str) -> dict[str, int] | None:
@@ -75,6 +87,8 @@ class RunState:
     selected_rules: set[str] | None = None  # --conformance-rule: None runs every rule
     selected_operations: set[str] | None = None  # --conformance-operation: None runs every operation
     journal: Journal = field(default_factory=Journal)  # orders sent, retries, reconciliations, order factories
+    # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
+    classified: Observed = field(default_factory=Observed)
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:

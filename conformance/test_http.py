@@ -18,6 +18,7 @@ from conformance.errors import HarnessError, NotTested, read_yaml
 from conformance.exchange import Exchange
 from conformance.fixtures import recorded
 from conformance.governor import Governor
+from conformance.session import RunState
 from conformance.targets import Target
 
 INVALID = FIXTURES / "cases" / "http" / "live" / "invalid-requests.yaml"
@@ -45,12 +46,12 @@ def _invalid_requests() -> list[Any]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _classify_what_the_client_sees(client: Client) -> Iterator[None]:
+def _classify_what_the_client_sees(client: Client, run_state: RunState) -> Iterator[None]:
     # Only while the http/errors modules run: other modules inject faults that break these rules on purpose
     # (a one-shot -1008 on a market endpoint, say), which must not read as the target's failure.
-    client.listeners.append(http.OBSERVED)
+    client.listeners.append(run_state.classified)
     yield
-    client.listeners.remove(http.OBSERVED)
+    client.listeners.remove(run_state.classified)
 
 
 @pytest.mark.rule("http.4xx-invalid-request", "errors.body-shape", "errors.documented-code")
@@ -84,9 +85,10 @@ class _Persistent(Governor):
 
 
 @pytest.fixture
-def persistent_client(request: pytest.FixtureRequest, target: Target, contract: Contract) -> Iterator[Client]:
+def persistent_client(request: pytest.FixtureRequest, target: Target, contract: Contract,
+                      run_state: RunState) -> Iterator[Client]:
     c = recorded(request, Client(target, contract=contract, governor=_Persistent(share=1_000.0)))
-    c.listeners.append(http.OBSERVED)
+    c.listeners.append(run_state.classified)
     yield c
     c.close()
 
@@ -145,9 +147,9 @@ def test_ban_is_lifted_once_its_retry_after_has_passed(persistent_client: Client
 
 @pytest.mark.rule("errors.body-shape")
 @pytest.mark.passive
-def test_every_classified_answer_seen_in_the_run_keeps_its_meaning() -> None:
+def test_every_classified_answer_seen_in_the_run_keeps_its_meaning(run_state: RunState) -> None:
     """Passive: each 403/408/418/429/5XX seen while the http and errors modules ran, judged by every check."""
-    seen = list(http.OBSERVED.exchanges)
+    seen = list(run_state.classified.exchanges)
     if not seen:
         raise NotTested("nothing to judge: no 403, 408, 418, 429 or 5XX answer was seen in this run")
     violations = [v for ex in seen for v in http.classify(ex)]

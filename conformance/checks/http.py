@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from conformance.checks import RuleViolation, judged, run
@@ -60,20 +59,6 @@ def classify(ex: Exchange) -> list[RuleViolation]:
 
     rule_ids = [r for r in REGISTRY if r.startswith(("http.", "errors."))]
     return run(ex, rule_ids)
-
-
-class Observed:
-    """Answers with a classified status seen by a client it listens to (bounded: the latest `limit`)."""
-
-    def __init__(self, limit: int = 500) -> None:
-        self.exchanges: deque[Exchange] = deque(maxlen=limit)
-
-    def __call__(self, ex: Exchange) -> None:
-        if classified(ex):
-            self.exchanges.append(ex)
-
-
-OBSERVED = Observed()  # one per process: the conformance modules attach it to the session client
 
 
 def ban_lifted(after: Exchange) -> None:

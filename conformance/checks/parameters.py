@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance import catalogue
-from conformance.checks import RuleViolation, attach, check, judged, notify
+from conformance.checks import Registry, RuleViolation, attach, check, judged, notify
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 Comparison = Callable[[str, Exchange, Exchange], None]
-COMPARISONS: dict[str, list[Comparison]] = {}
+COMPARISONS: Registry[Comparison] = Registry("comparison")  # frozen by checks.load_all
 BODY_METHODS = ("POST", "PUT", "DELETE")
 MISSING = re.compile(r"[Mm]andatory parameter '([^']+)'")
 # Response fields that show a request parameter's applied value, where the names differ.
@@ -32,7 +32,7 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
     catalogue.default()[rule_id]
 
     def register(func: Comparison) -> Comparison:
-        COMPARISONS.setdefault(rule_id, []).append(func)
+        COMPARISONS.register(rule_id, func)
         return func
 
     return register
