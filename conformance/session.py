@@ -161,8 +161,7 @@ class RunState:
             ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)
         finally:
             client.close()
-        body = ex.response.json() if ex.response.is_json else None
-        code = body.get("code") if isinstance(body, dict) else None
+        code = ex.response.error.code if ex.response.error else None
         if ex.response.status == 401 or code in REJECTED_KEY_CODES:
             raise TargetUnavailable(f"{self.target.base_url} rejects the API credentials (HTTP {ex.response.status},"
                                     f" code {code}) — check ZTDX_API_KEY and ZTDX_API_SECRET")

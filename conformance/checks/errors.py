@@ -39,15 +39,13 @@ def body_of(ex: Exchange) -> Any:
 
 
 def message_of(ex: Exchange) -> str | None:
-    body = body_of(ex)
-    msg = body.get("msg") if isinstance(body, dict) else None
-    return msg if isinstance(msg, str) else None
+    error = ex.response.error
+    return error.msg if error else None
 
 
 def code_of(ex: Exchange) -> int | None:
-    body = body_of(ex)
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
+    error = ex.response.error
+    return error.code if error else None
 
 
 def describe(ex: Exchange) -> str:

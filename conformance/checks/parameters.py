@@ -61,9 +61,8 @@ def verify_pair(reference: Exchange, variant: Exchange, rule_ids: Iterable[str])
 
 
 def error_code(ex: Exchange) -> int | None:
-    body = ex.response.json() if ex.response.is_json else None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) and code < 0 else None
+    code = ex.response.error.code if ex.response.error else None
+    return code if code is not None and code < 0 else None
 
 
 def outcome(ex: Exchange) -> str:
