@@ -84,7 +84,8 @@ class _Prepared:
 
     @property
     def creates_orders(self) -> bool:
-        return self.method == "POST" and self.path in ("/fapi/v1/order", "/fapi/v1/batchOrders")
+        """An order-placing operation (x-order-count in the spec): counted, never resubmitted blind."""
+        return self.operation is not None and self.operation.counts_orders
 
 
 class Client:
@@ -263,9 +264,7 @@ class Client:
                                     retry_after=float(retry) if retry and retry.isdigit() else None)
         if allow_faults:
             return
-        msg = ""
-        if ex.response.is_json and isinstance(ex.response.json(), dict):
-            msg = str(ex.response.json().get("msg", ""))
+        msg = (ex.response.error.msg if ex.response.error else None) or ""
         if status == 503 and msg.startswith(UNAVAILABLE_MESSAGES[2]) and _checks().errors.exempt_request(ex):
             return  # -1008 to a cancel or reduce-only order is the target breaking the exemption: judged
         if status == 408 or (status == 503 and msg.startswith(UNAVAILABLE_MESSAGES)):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conformance import checks, readers
+from conformance import checks, contract, readers
 from conformance.checks.parameters import verify_pair
 from conformance.client import Client, sign
 from conformance.errors import HarnessError, NotTested
@@ -93,12 +93,11 @@ def flows(client: Client, orders: OrderFactory) -> dict[str, Flow]:
     }
 
 
-LISTEN_KEY_FLOWS = ("startUserDataStream", "keepaliveUserDataStream")
 FLOW_IDS = ["newOrder", "modifyOrder", "cancelOrder", "changeLeverage", "changeMarginType", "changePositionMode",
             "startUserDataStream", "keepaliveUserDataStream", "newBatchOrders", "cancelBatchOrders",
             "cancelAllOpenOrders"]
-FLOW_PARAMS = [pytest.param(op, id=op, marks=pytest.mark.capability("signed" if op in LISTEN_KEY_FLOWS else "trading"))
-               for op in FLOW_IDS]
+FLOW_PARAMS = [pytest.param(op, id=op, marks=pytest.mark.capability(
+    "trading" if contract.default().operations[op].trading else "signed")) for op in FLOW_IDS]
 
 
 @pytest.fixture
