@@ -10,7 +10,7 @@ import pytest
 
 from conformance import FIXTURES, checks
 from conformance.checks import errors as err
-from conformance.checks import http, limits
+from conformance.checks import http
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.control import MockControl
@@ -104,7 +104,7 @@ def _until_refused(client: Client, *, precondition: bool = False) -> Exchange:
     if precondition:
         raise NotTested(f"precondition: {MAX_PROBES} requests over a limit of {TINY_LIMITS['weight_per_minute']} "
                         "were all served, so nothing was banned", rule_id="http.429-rate-limit")
-    limits.first_refusal_is_429(seen, TINY_LIMITS["weight_per_minute"])  # raises: the limit was never enforced
+    http.first_refusal_is_429(seen, TINY_LIMITS["weight_per_minute"])  # raises: the limit was never enforced
     raise HarnessError("first_refusal_is_429 accepted a sequence without refusal")
 
 
