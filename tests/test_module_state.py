@@ -165,6 +165,6 @@ def test_registries_are_frozen_after_import() -> None:
     from conformance.errors import HarnessError
 
     checks.load_all()
-    for registry in (checks.REGISTRY, parameters.COMPARISONS):
+    for registry in (checks.REGISTRY, parameters.COMPARISONS, checks.SCENARIOS):
         with pytest.raises(HarnessError, match="frozen"):
             registry.register("general.json-responses", lambda *_: None)  # type: ignore[arg-type]

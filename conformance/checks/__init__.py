@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from conformance import catalogue
 from conformance.errors import HarnessError
@@ -15,6 +15,7 @@ from conformance.exchange import Exchange
 CheckFn = Callable[[Exchange], None]
 Applies = Callable[[Exchange], bool]
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 # Told of every judgement (`run` here, `compare` in checks.parameters): the rule IDs asked for, the exchange(s)
 # judged and the violations found. The HAR recorder listens (`observing`, for one test at a time), so that a
 # recording can be re-judged offline.
@@ -165,6 +166,24 @@ def check(rule_id: str, *, applies: Applies = _always) -> Callable[[CheckFn], Ch
 
     def register(func: CheckFn) -> CheckFn:
         REGISTRY.register(rule_id, Check(rule_id, func, applies))
+        return func
+
+    return register
+
+
+# Scenario and sequence checks: functions of the answers a test drove the target to (a fault, a run over a limit, a
+# retry), which no single recorded answer can show. Registered so that a rule ID leads to every check of it.
+SCENARIOS: Registry[Callable[..., None]] = Registry("scenario")
+
+
+def scenario(*rule_ids: str) -> Callable[[F], F]:
+    """Register `func` as a scenario or sequence check of `rule_ids`; an unknown ID fails at import."""
+    for rule_id in rule_ids:
+        catalogue.default()[rule_id]
+
+    def register(func: F) -> F:
+        for rule_id in rule_ids:
+            SCENARIOS.register(rule_id, func)
         return func
 
     return register

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from conformance import FIXTURES, catalogue, contract
-from conformance.checks import RuleViolation, check, judged
+from conformance.checks import RuleViolation, check, judged, scenario
 from conformance.errors import HarnessError, read_yaml
 from conformance.exchange import Exchange
 
@@ -169,6 +169,7 @@ def exempt_request_not_throttled(ex: Exchange) -> None:
         raise RuleViolation(EXEMPTION, f"any answer but -1008 to {exempt_request(ex)}", describe(ex))
 
 
+@scenario(*RULES_503, UNKNOWN_ERROR)
 def documented_answer(rule_id: str, ex: Exchange) -> None:
     """Scenario check: the target was made to fail as `rule_id` documents — the status and exactly its message."""
     server_side = rule_id == UNKNOWN_ERROR  # "Request occur unknown error." names no status: any 5XX
@@ -207,6 +208,7 @@ def error_code_is_negative(ex: Exchange) -> None:
         raise RuleViolation(DOCUMENTED_CODE, ["a negative integer error code"], f"code {code}: {describe(ex)}")
 
 
+@scenario(DOCUMENTED_CODE)
 def documented_code(cause: str, ex: Exchange) -> None:
     """Scenario check: the error the suite provoked for `cause` answers the code the table documents for it."""
     entry = codes().get(cause)
@@ -220,6 +222,7 @@ def documented_code(cause: str, ex: Exchange) -> None:
                             f"code {code_of(ex)}: {describe(ex)}", exchange=ex)
 
 
+@scenario(UNKNOWN_ERROR)
 def succeeds_when_retried(ex: Exchange, how: str) -> None:
     """Scenario check: after "Request occur unknown error." the same request succeeds when retried later."""
     judged(UNKNOWN_ERROR, ex)
@@ -227,6 +230,7 @@ def succeeds_when_retried(ex: Exchange, how: str) -> None:
         raise RuleViolation(UNKNOWN_ERROR, f"HTTP 200 {how}", describe(ex), exchange=ex)
 
 
+@scenario("errors.503-unknown-status")
 def unknown_outcome_confirmed(executed: bool, found: bool | None, finding: str, answer: Exchange) -> None:
     """Scenario check: after an unknown-status 503 the order exists exactly when the target says it executed."""
     judged("errors.503-unknown-status", answer)
@@ -236,6 +240,7 @@ def unknown_outcome_confirmed(executed: bool, found: bool | None, finding: str, 
                             exchange=answer)
 
 
+@scenario(THROTTLED)
 def not_throttled(ex: Exchange) -> None:
     """Scenario check: in throttle mode, an endpoint the doc does not list for -1008 answers anything but -1008."""
     judged(THROTTLED, ex)

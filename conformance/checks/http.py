@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conformance.checks import RuleViolation, judged, run
+from conformance.checks import RuleViolation, judged, run, scenario
 from conformance.checks.errors import describe
 from conformance.checks.parameters import summary
 from conformance.errors import HarnessError
@@ -44,12 +44,13 @@ SCENARIOS = {
 }
 
 
-def judge(scenario: str, ex: Exchange) -> None:
+@scenario(*sorted({s.rule_id for s in SCENARIOS.values()}))
+def judge(kind: str, ex: Exchange) -> None:
     """Scenario check: the answer's status is the one the scenario's rule documents."""
-    s = SCENARIOS[scenario]
+    s = SCENARIOS[kind]
     judged(s.rule_id, ex)
     if not s.accepts(ex.response.status):
-        raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", describe(ex), exchange=ex)
+        raise RuleViolation(s.rule_id, f"{s.described} ({kind})", describe(ex), exchange=ex)
 
 
 def classified(ex: Exchange) -> bool:
@@ -65,6 +66,7 @@ def classify(ex: Exchange) -> list[RuleViolation]:
     return run(ex, rule_ids)
 
 
+@scenario(BAN)
 def ban_lifted(after: Exchange) -> None:
     """Scenario check: once the ban's time has passed, the same request is served again."""
     judged(BAN, after)
@@ -72,6 +74,7 @@ def ban_lifted(after: Exchange) -> None:
         raise RuleViolation(BAN, "HTTP 200 once the 418's Retry-After has passed", describe(after), exchange=after)
 
 
+@scenario(RATE_LIMIT)
 def first_refusal_is_429(answers: Sequence[Exchange], limit: int) -> None:
     """Answers sent after a reset under a weight limit: accepted while within it, then 429 once it is crossed."""
     spent = 0
@@ -90,6 +93,7 @@ def first_refusal_is_429(answers: Sequence[Exchange], limit: int) -> None:
     raise HarnessError(f"the answers never crossed the limit {limit} (weight {spent})")
 
 
+@scenario(BAN)
 def ban_follows(answers_after_429: Sequence[Exchange]) -> None:
     """Requests continued after a 429 end in 418; until then they may only be refused (429), never served."""
     judged(BAN, *answers_after_429)

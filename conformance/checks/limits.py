@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.checks import RuleViolation, check, judged
+from conformance.checks import RuleViolation, check, judged, scenario
 from conformance.checks.parameters import comparison
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
@@ -63,6 +63,7 @@ def retry_after_seconds(ex: Exchange) -> None:
                             f"Retry-After {_header_text(ex, RETRY_AFTER)} on HTTP {ex.response.status}")
 
 
+@scenario("limits.weight-accounting")
 def weight_growth(before: Exchange, after: Exchange) -> tuple[int, int]:
     """(growth of the used-weight header from `before` to `after`, documented weight of `after`)."""
     if after.operation is None:
@@ -84,6 +85,7 @@ def weight_grows_by_documented_weight(rule_id: str, before: Exchange, after: Exc
                             f"({growth:+d})")
 
 
+@scenario("limits.weight-accounting")
 def grows_in_some_pair(pairs: Sequence[tuple[Exchange, Exchange]]) -> None:
     """Where other traffic shares the counter, one of a few back-to-back pairs must show the exact growth."""
     seen = []
