@@ -132,7 +132,8 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def server_time(self) -> int:
+    def local_time_ms(self) -> int:
+        """This machine's clock in milliseconds: the `timestamp` of a signed request (not the server's time)."""
         return int(time.time() * 1000)
 
     def call(self, method: str, path: str, params: Params | None = None, *, form: Params | None = None,
@@ -247,7 +248,7 @@ class Client:
         creds = self.target.credentials
         names = {k for k, _ in query} | {k for k, _ in body}
         if "timestamp" not in names:
-            query = [*query, ("timestamp", str(self.server_time()))]
+            query = [*query, ("timestamp", str(self.local_time_ms()))]
         if creds and "signature" not in names:
             payload = urlencode(query) + urlencode(body)
             query = [*query, ("signature", sign(creds.api_secret, payload))]

@@ -87,7 +87,8 @@ class _Persistent(Governor):
 @pytest.fixture
 def persistent_client(request: pytest.FixtureRequest, target: Target, contract: Contract,
                       run_state: RunState) -> Iterator[Client]:
-    c = recorded(request, Client(target, contract=contract, governor=_Persistent(share=1_000.0)))
+    c = recorded(request, Client(target, contract=contract, governor=_Persistent(share=1_000.0),
+                                 journal=run_state.journal))
     c.listeners.append(run_state.classified)
     yield c
     c.close()
@@ -152,7 +153,7 @@ def test_every_classified_answer_seen_in_the_run_keeps_its_meaning(run_state: Ru
     seen = list(run_state.classified.exchanges)
     if not seen:
         raise NotTested("nothing to judge: no 403, 408, 418, 429 or 5XX answer was seen in this run")
-    violations = [v for ex in seen for v in http.classify(ex)]
+    violations = [v for ex in seen for v in http.violations_of_classified(ex)]
     if violations:
         first = violations[0]
         more = "; ".join(f"[{v.rule_id}] {v.actual}" for v in violations[1:6])

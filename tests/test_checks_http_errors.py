@@ -116,8 +116,8 @@ def test_classifier_judges_only_statuses_with_a_documented_meaning() -> None:
 def test_classifier_finds_every_broken_rule_of_one_answer() -> None:
     ex = exchange_of({"request": {"method": "GET", "path": "/fapi/v1/time"},
                       "response": {"status": 503, "json": {"code": -1008, "message": "${errors.503-throttled}"}}})
-    assert {v.rule_id for v in http.classify(ex)} == {"errors.body-shape", "errors.503-documented-message",
-                                                      "errors.503-throttled"}
+    found = {v.rule_id for v in http.violations_of_classified(ex)}
+    assert found == {"errors.body-shape", "errors.503-documented-message", "errors.503-throttled"}
 
 
 def test_error_accessor_reads_code_and_msg_only_of_their_documented_types() -> None:

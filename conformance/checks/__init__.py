@@ -194,12 +194,10 @@ def load_all() -> Registry[Check]:
     import importlib
     import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for value in vars(module).values():
-            if isinstance(value, Registry):
-                value.freeze()
-    REGISTRY.freeze()
+    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    for value in [v for module in modules for v in vars(module).values()] + [REGISTRY, SCENARIOS]:
+        if isinstance(value, Registry):
+            value.freeze()
     return REGISTRY
 
 

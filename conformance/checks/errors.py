@@ -33,10 +33,6 @@ def messages(rule_id: str) -> tuple[str, ...]:
     return catalogue.default()[rule_id].messages
 
 
-def body_of(ex: Exchange) -> Any:
-    return ex.response.json() if ex.response.is_json else None
-
-
 def message_of(ex: Exchange) -> str | None:
     error = ex.response.error
     return error.msg if error else None

@@ -58,7 +58,7 @@ def classified(ex: Exchange) -> bool:
     return ex.response.status in CLASSIFIED or ex.response.status >= 500
 
 
-def classify(ex: Exchange) -> list[RuleViolation]:
+def violations_of_classified(ex: Exchange) -> list[RuleViolation]:
     """Every http.* and errors.* check that applies to one observed answer."""
     from conformance.checks import REGISTRY
 
