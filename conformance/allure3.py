@@ -22,8 +22,6 @@ import pytest
 from conformance.plugin import STATE
 from conformance.session import RunState
 
-__all__ = ["pytest_conformance_allure3_sessionfinish"]
-
 RESOLUTIONS = "allure-resolutions.json"
 BASELINE_MARK = "[baseline: known failure]"
 

@@ -14,9 +14,6 @@ from conformance.allure3 import BASELINE_MARK, edit_results
 from conformance.errors import ConfigError
 from conformance.plugin import STATE
 
-__all__ = ["pytest_conformance_baseline_addoption", "pytest_conformance_baseline_configure",
-           "pytest_conformance_baseline_sessionfinish", "pytest_conformance_baseline_summary"]
-
 BASELINE = pytest.StashKey[dict[str, Any]]()
 RESULT = pytest.StashKey[baseline.Comparison]()
 ALLURE_TAG = "baseline: "

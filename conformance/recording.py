@@ -19,10 +19,6 @@ from conformance.fixtures import EXCHANGES
 from conformance.plugin import DECISION, STATE
 from conformance.session import RunState
 
-__all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recording_configure",
-           "pytest_conformance_recording_makereport", "pytest_conformance_recording_protocol",
-           "pytest_conformance_recording_sessionfinish", "pytest_conformance_recording_setup"]
-
 HAR_NAME = har.HAR_NAME
 
 

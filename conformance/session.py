@@ -89,6 +89,7 @@ class RunState:
     journal: Journal = field(default_factory=Journal)  # orders sent, retries, reconciliations, order factories
     # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
     classified: Observed = field(default_factory=Observed)
+    governor: Governor | None = None  # the run's budget: made by the `governor` fixture, read by the safety hooks
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
