@@ -30,11 +30,10 @@ def refusals(path: Path = REFUSALS) -> dict[int, list[tuple[frozenset[str] | Non
 
 def refusal_cause(exchange: Exchange) -> str | None:
     """Why a correct target refuses this valid request (a 4XX with a listed code), or None: a refusal of its data."""
-    status, body = exchange.response.status, exchange.response.json() if exchange.response.is_json else None
-    if not 400 <= status < 500 or not isinstance(body, dict) or isinstance(body.get("code"), bool):
+    status, error = exchange.response.status, exchange.response.error
+    if not 400 <= status < 500 or error is None or error.code is None:
         return None
-    code = body.get("code")
-    for ops, cause in refusals().get(code, []) if isinstance(code, int) else []:
+    for ops, cause in refusals().get(error.code, []):
         if ops is None or exchange.operation_id in ops:
             return cause
     return None
@@ -42,9 +41,9 @@ def refusal_cause(exchange: Exchange) -> str | None:
 
 def answer_of(exchange: Exchange) -> str:
     """`HTTP <status> <code> <msg>` of a non-2XX answer, short, for the acceptance report."""
-    body = exchange.response.json() if exchange.response.is_json else None
-    if isinstance(body, dict) and "code" in body:
-        return f"HTTP {exchange.response.status} {body.get('code')} {str(body.get('msg', ''))[:80]}"
+    error = exchange.response.error
+    if error is not None and error.code is not None:
+        return f"HTTP {exchange.response.status} {error.code} {(error.msg or '')[:80]}"
     return f"HTTP {exchange.response.status}"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,6 @@ import pytest
 
 from conformance.plugin import STATE
 from conformance.session import RunState
-
-__all__ = ["pytest_conformance_allure3_sessionfinish"]
 
 RESOLUTIONS = "allure-resolutions.json"
 BASELINE_MARK = "[baseline: known failure]"
@@ -38,20 +36,32 @@ def resolution_rules(state: RunState) -> list[dict[str, Any]]:
     return rules
 
 
-def label_results(results_dir: Path, env: str) -> int:
-    """Add `env` to every result file of the run (allure-pytest's and the not-tested ones); returns how many."""
+def edit_results(results_dir: Path, edit: Callable[[dict[str, Any]], bool]) -> int:
+    """Apply `edit` to every Allure result file of the run; a file is rewritten when `edit` says it changed it.
+    Returns how many were; an unreadable file is left alone."""
     count = 0
     for path in results_dir.glob("*-result.json"):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        labels = result.setdefault("labels", [])
-        if not any(lab.get("name") == "env" for lab in labels):
-            labels.append({"name": "env", "value": env})
+        if edit(result):
             path.write_text(json.dumps(result), encoding="utf-8")
             count += 1
     return count
+
+
+def label_results(results_dir: Path, env: str) -> int:
+    """Add `env` to every result file of the run (allure-pytest's and the not-tested ones); returns how many."""
+
+    def add_env(result: dict[str, Any]) -> bool:
+        labels = result.setdefault("labels", [])
+        if any(lab.get("name") == "env" for lab in labels):
+            return False
+        labels.append({"name": "env", "value": env})
+        return True
+
+    return edit_results(results_dir, add_env)
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)

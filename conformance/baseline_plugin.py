@@ -10,12 +10,9 @@ from typing import Any
 import pytest
 
 from conformance import baseline, redact
-from conformance.allure3 import BASELINE_MARK
+from conformance.allure3 import BASELINE_MARK, edit_results
 from conformance.errors import ConfigError
 from conformance.plugin import STATE
-
-__all__ = ["pytest_conformance_baseline_addoption", "pytest_conformance_baseline_configure",
-           "pytest_conformance_baseline_sessionfinish", "pytest_conformance_baseline_summary"]
 
 BASELINE = pytest.StashKey[dict[str, Any]]()
 RESULT = pytest.StashKey[baseline.Comparison]()
@@ -63,23 +60,22 @@ def _tag_allure(results_dir: Path, status: dict[str, str], current: dict[str, An
     """Each Allure result of a rule gets a `tag` label with its baseline status (shown and filterable); a failure
     the baseline had is also marked in its message, which allurerc.mjs's resolution rule accepts as known."""
     failed = _failed_tests(current)
-    for path in results_dir.glob("*-result.json"):
-        try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+
+    def tag(result: dict[str, Any]) -> bool:
         labels = result.setdefault("labels", [])
         rules = [lab.get("value") for lab in labels if lab.get("name") == "rule"]
         package = next((lab.get("value") for lab in labels if lab.get("name") == "package"), "")
         mark = failed.get((str(package), str(result.get("name", "")))) if result.get("status") == "failed" else None
         found = mark or next((status[r] for r in rules if r in status), None)
         if not found:
-            continue
+            return False
         labels.append({"name": "tag", "value": ALLURE_TAG + found})
         if mark == "known failure":
             details = result.setdefault("statusDetails", {})
             details["message"] = f"{details.get('message', '')}\n{BASELINE_MARK}"
-        path.write_text(json.dumps(result), encoding="utf-8")
+        return True
+
+    edit_results(results_dir, tag)
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)

@@ -13,7 +13,6 @@ from conformance import FIXTURES, inputs
 from conformance.errors import CatalogueError
 
 RULES_PATH = FIXTURES / "rules.yaml"
-LEVELS = ("MUST", "SHOULD")
 ID_PATTERN = re.compile(r"^[a-z0-9]+\.[A-Za-z0-9][A-Za-z0-9-]*$")  # also in fixtures/schemas/rules.schema.json
 REQUIRED = ("id", "title", "level", "section", "link", "quote")
 OPTIONAL = ("source", "messages", "note", "operation")

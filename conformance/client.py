@@ -91,7 +91,8 @@ class _Prepared:
 
     @property
     def creates_orders(self) -> bool:
-        return self.method == "POST" and self.path in ("/fapi/v1/order", "/fapi/v1/batchOrders")
+        """An order-placing operation (x-order-count in the spec): counted, never resubmitted blind."""
+        return self.operation is not None and self.operation.counts_orders
 
 
 class Client:
@@ -140,7 +141,8 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def server_time(self) -> int:
+    def local_time_ms(self) -> int:
+        """This machine's clock in milliseconds: the `timestamp` of a signed request (not the server's time)."""
         return int(time.time() * 1000)
 
     def call(self, method: str, path: str, params: Params | None = None, *, form: Params | None = None,
@@ -263,7 +265,7 @@ class Client:
         creds = self.target.credentials
         names = {k for k, _ in query} | {k for k, _ in body}
         if "timestamp" not in names:
-            query = [*query, ("timestamp", str(self.server_time()))]
+            query = [*query, ("timestamp", str(self.local_time_ms()))]
         if creds and "signature" not in names:
             payload = urlencode(query) + urlencode(body)
             query = [*query, ("signature", sign(creds.api_secret, payload))]
@@ -280,9 +282,7 @@ class Client:
                                     retry_after=float(retry) if retry and retry.isdigit() else None)
         if allow_faults:
             return
-        msg = ""
-        if ex.response.is_json and isinstance(ex.response.json(), dict):
-            msg = str(ex.response.json().get("msg", ""))
+        msg = (ex.response.error.msg if ex.response.error else None) or ""
         if status == 503 and msg.startswith(UNAVAILABLE_MESSAGES[2]) and _checks().errors.exempt_request(ex):
             return  # -1008 to a cancel or reduce-only order is the target breaking the exemption: judged
         if status == 408 or (status == 503 and msg.startswith(UNAVAILABLE_MESSAGES)):

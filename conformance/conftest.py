@@ -1,11 +1,19 @@
-"""Loads the conformance plugin and fixtures for `pytest conformance`."""
+"""Registers the conformance plugins for `pytest conformance`: no hook or fixture is defined here.
 
-from conformance.allure3 import *  # noqa: F403
-from conformance.baseline_plugin import *  # noqa: F403
-from conformance.fixtures import *  # noqa: F403
-from conformance.fixtures import _conformance_labels  # noqa: F401 — a star import skips private names
-from conformance.options import *  # noqa: F403
-from conformance.plugin import *  # noqa: F403
-from conformance.recording import *  # noqa: F403
-from conformance.reporting import *  # noqa: F403
-from conformance.safety import *  # noqa: F403
+Each module is a pytest plugin of one concern, listed before any plugin that imports it (so pytest imports each one
+itself). Where the order of two hooks matters they say so (tryfirst / trylast / wrappers): the cleanup is the first
+sessionfinish hook, rules.json and the mock's stop the last plain one, then the wrappers (Allure environment and
+not-tested results, Allure 3 labels, baseline, HAR), and the secret scrub is the outermost wrapper, after every
+writer. Between two wrappers of the same kind pytest runs the later-registered one's code after `yield` last.
+"""
+
+pytest_plugins = [
+    "conformance.options",  # the --conformance-* option table, checked at configure
+    "conformance.plugin",  # options, target start-up, collection, outcomes, rules.json
+    "conformance.fixtures",  # target, client, governor, mock control, Allure labels
+    "conformance.reporting",  # Allure attachments, environment and not-tested results
+    "conformance.allure3",  # Allure 3 env label and known issues (after the not-tested results exist)
+    "conformance.baseline_plugin",  # new/fixed against a baseline
+    "conformance.recording",  # exchanges.har (after rules.json and the baseline)
+    "conformance.safety",  # cleanup, unavailable runs, safety.json, redaction
+]

@@ -44,12 +44,6 @@ def _pointer(*parts: str) -> str:
     return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-# Operations that place, change or cancel orders or account settings.
-TRADING_OPERATIONS = frozenset({"newOrder", "cancelOrder", "modifyOrder", "newBatchOrders", "cancelBatchOrders",
-                                "testOrder", "cancelAllOpenOrders", "changeLeverage", "changePositionMode",
-                                "changeMarginType"})
-
-
 @dataclass(frozen=True, eq=False)
 class Operation:
     """One endpoint of the contract, with its weight and time metadata."""
@@ -79,7 +73,7 @@ class Operation:
     @property
     def trading(self) -> bool:
         """Places, changes or cancels orders or account settings: sent to trading targets only, even unsigned."""
-        return self.id in TRADING_OPERATIONS
+        return bool(self.raw.get("x-trading"))
 
     @property
     def counts_orders(self) -> bool:
@@ -152,6 +146,10 @@ class Contract:
                     self.operations[op.id] = op
         self._by_key = {op.key: op for op in self.operations.values()}
         self._resolved: dict[str, Any] = {}  # $ref -> its target in the (never modified) document
+
+    def endpoints(self, extension: str) -> frozenset[tuple[str, str]]:
+        """(method, path) of every operation the spec marks with `extension` (x-throttled, x-throttle-exempt)."""
+        return frozenset((op.method, op.path) for op in self.operations.values() if op.raw.get(extension))
 
     def find(self, method: str, path: str) -> Operation | None:
         return self._by_key.get(f"{method.upper()} {path}")

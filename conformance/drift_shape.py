@@ -67,9 +67,8 @@ def _comparable(path: str, filled_a: set[str], filled_b: set[str]) -> bool:
 
 
 def _error_code(ex: Exchange) -> str:
-    body = ex.response.json() if ex.response.is_json else None
-    code = body.get("code") if isinstance(body, dict) else None
-    return str(code) if isinstance(code, int) and not isinstance(code, bool) and code < 0 else "-"
+    code = ex.response.error.code if ex.response.error else None
+    return str(code) if code is not None and code < 0 else "-"
 
 
 def _outcome(ex: Exchange) -> str:

@@ -47,6 +47,14 @@ class Request:
 
 
 @dataclass(frozen=True)
+class ApiError:
+    """The `{code, msg}` of an answer's JSON object body: each None when absent or not of its documented type."""
+
+    code: int | None
+    msg: str | None
+
+
+@dataclass(frozen=True)
 class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -69,6 +77,16 @@ class Response:
         if self._parsed is _NO_JSON:
             raise ValueError("response body is not JSON")
         return self._parsed
+
+    @property
+    def error(self) -> ApiError | None:
+        """The one parser of `{code, msg}`: None unless the body is a JSON object; a boolean is not a code."""
+        body = self._parsed
+        if not isinstance(body, dict):
+            return None
+        code, msg = body.get("code"), body.get("msg")
+        return ApiError(code if isinstance(code, int) and not isinstance(code, bool) else None,
+                        msg if isinstance(msg, str) else None)
 
     @property
     def content_type(self) -> str:

@@ -48,7 +48,8 @@ def contract(run_state: RunState) -> Contract:
 @pytest.fixture(scope="session")
 def governor(run_state: RunState) -> Governor:
     """One budget for the whole run: a share of the documented per-minute limits (--conformance-budget)."""
-    return Governor(share=run_state.budget or 0.5)
+    run_state.governor = Governor(share=run_state.budget or 0.5)
+    return run_state.governor
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +74,17 @@ def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
     seen = request.node.stash.get(EXCHANGES, None)
     if seen is not None:
         client.listeners.append(seen.append)
-    state = request.config.stash[STATE]
-    client.listeners.append(state.observe)
-    client.journal = state.journal  # its orders, retries and reconciliations are the run's
+    client.listeners.append(request.config.stash[STATE].observe)
     return client
 
 
 @pytest.fixture
-def isolated_client(request: pytest.FixtureRequest, target: Target, contract: Contract) -> Iterator[Client]:
-    """A client with its own governor, for tests that drive the target into its limits on purpose."""
-    c = recorded(request, Client(target, contract=contract, governor=Governor(share=1_000.0)))
+def isolated_client(request: pytest.FixtureRequest, target: Target, contract: Contract,
+                    run_state: RunState) -> Iterator[Client]:
+    """A client with its own governor, for tests that drive the target into its limits on purpose; its orders,
+    retries and reconciliations are the run's (`journal=`)."""
+    c = recorded(request, Client(target, contract=contract, governor=Governor(share=1_000.0),
+                                 journal=run_state.journal))
     yield c
     c.close()
 

@@ -20,8 +20,6 @@ import pytest
 from conformance import inputs
 from conformance.errors import ConfigError
 
-__all__ = ["pytest_conformance_options_addoption"]
-
 Parse = Callable[[Any], Any]
 
 

@@ -156,9 +156,8 @@ class OrderFactory:
 
 
 def _code(ex: Any) -> int | None:
-    body = ex.response.json() if ex.response.is_json else None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+    error = ex.response.error
+    return error.code if error else None
 
 
 def _amount(value: Any) -> Decimal:

@@ -16,6 +16,7 @@ DECISION = pytest.StashKey[outcomes.Decision]()
 JUDGEMENT = pytest.StashKey[checks.Judgement]()
 
 
+@pytest.hookimpl(tryfirst=True)  # makes the "conformance" group the other plugins add options to
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "fapi contract conformance")
     group.addoption("--conformance-target", default="mock",
@@ -161,6 +162,7 @@ def _apply(report: pytest.TestReport, decision: outcomes.Decision, item: pytest.
             report.longrepr = decision.reason
 
 
+@pytest.hookimpl(tryfirst=True)  # the target line, printed after the safety guard's line
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash.get(STATE, None)
     if state is None or state.target is None:

@@ -67,7 +67,7 @@ def order_by_client_id(call: Callable[..., Exchange], symbol: str, client_order_
             if ex.response.status == 200 and isinstance(body, dict):
                 return Finding(symbol, client_order_id, True, str(body.get("status", "")), body.get("orderId"),
                                attempt)
-            code = body.get("code") if isinstance(body, dict) else None
+            code = ex.response.error.code if ex.response.error else None
             detail = f"HTTP {ex.response.status} code {code}"
             if code in NOT_FOUND_CODES and attempt == attempts:
                 return Finding(symbol, client_order_id, False, attempts=attempt, detail=detail)

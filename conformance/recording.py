@@ -19,10 +19,6 @@ from conformance.fixtures import EXCHANGES
 from conformance.plugin import DECISION, STATE
 from conformance.session import RunState
 
-__all__ = ["pytest_conformance_recording_addoption", "pytest_conformance_recording_configure",
-           "pytest_conformance_recording_makereport", "pytest_conformance_recording_protocol",
-           "pytest_conformance_recording_sessionfinish", "pytest_conformance_recording_setup"]
-
 HAR_NAME = har.HAR_NAME
 
 
@@ -134,9 +130,7 @@ def pytest_conformance_recording_addoption(parser: pytest.Parser) -> None:
 def pytest_conformance_recording_configure(config: pytest.Config) -> None:
     if config.getoption("conformance_record", None) == "none" or config.option.collectonly:
         return
-    recorder = config.stash[RECORDER] = Recorder()
-    checks.OBSERVERS.append(recorder.observe)
-    config.add_cleanup(lambda: checks.OBSERVERS.remove(recorder.observe))
+    config.stash[RECORDER] = Recorder()
 
 
 @pytest.hookimpl(specname="pytest_runtest_protocol", wrapper=True)
@@ -150,7 +144,8 @@ def pytest_conformance_recording_protocol(item: pytest.Item) -> Iterator[None]:
         recorder.api_key, recorder.secret = creds.api_key, creds.api_secret
     recorder.current, recorder.pending = item.nodeid, []
     try:
-        return (yield)
+        with checks.observing(recorder.observe):  # the judgements of this test's setup, call and teardown
+            return (yield)
     finally:
         sent: list[Exchange] = item.stash.get(EXCHANGES, [])
         recorder.finish(item, list(sent))

@@ -22,8 +22,6 @@ from conformance.fixtures import EXCHANGES
 from conformance.plugin import JUDGEMENT, STATE
 from conformance.session import RunState
 
-__all__ = ["pytest_conformance_reporting_call", "pytest_conformance_reporting_sessionfinish"]
-
 MAX_ATTACHMENTS = 12  # the last exchanges of a test, attached to its report
 PACKAGES = ("fapi-conformance", "pytest", "schemathesis", "httpx", "allure-pytest", "jsonschema", "starlette")
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
@@ -146,12 +144,14 @@ def _description(rule: Rule) -> str:
     return f"**[{rule.id}]** ({rule.level}) {rule.title}\n\n> {rule.quote}"
 
 
-@pytest.hookimpl(specname="pytest_sessionfinish", trylast=True)
-def pytest_conformance_reporting_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Only when Allure output is asked for (--alluredir), and never for a collect-only run."""
+@pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True)
+def pytest_conformance_reporting_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """After every plain sessionfinish hook (the run's status and rules.json are final), before conformance.allure3
+    labels every result; only when Allure output is asked for (--alluredir), and never for a collect-only run."""
+    result = yield
     config = session.config
     results_dir = getattr(config.option, "allure_report_dir", None)
     state = config.stash.get(STATE, None)
-    if not results_dir or state is None or config.option.collectonly:
-        return
-    write(Path(results_dir), state, config)
+    if results_dir and state is not None and not config.option.collectonly:
+        write(Path(results_dir), state, config)
+    return result

@@ -71,14 +71,13 @@ def _messages() -> dict[str, tuple[str, ...]]:
 
 
 def message_of(exchange: Exchange) -> str:
-    body = exchange.response.json() if exchange.response.is_json else None
-    return str(body.get("msg", "")) if isinstance(body, dict) else ""
+    error = exchange.response.error
+    return error.msg or "" if error else ""
 
 
 def code_of(exchange: Exchange) -> int | None:
-    body = exchange.response.json() if exchange.response.is_json else None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+    error = exchange.response.error
+    return error.code if error else None
 
 
 def classify(exchange: Exchange) -> str | None:

@@ -21,11 +21,6 @@ from conformance.journal import Journal
 from conformance.plugin import DECISION, STATE
 from conformance.session import EXIT_TARGET_UNAVAILABLE, RunState
 
-__all__ = ["pytest_conformance_safety_configure",
-           "pytest_conformance_safety_makereport", "pytest_conformance_safety_report_header",
-           "pytest_conformance_safety_scrub", "pytest_conformance_safety_sessionfinish",
-           "pytest_conformance_safety_summary"]
-
 SUMMARY_LINES = 10
 # A test's unavailability that speaks for the whole target rather than for one request.
 TARGET_WIDE = ("rate-limited", "unreachable")
@@ -88,10 +83,9 @@ def pytest_conformance_safety_makereport(item: pytest.Item, call: pytest.CallInf
     _redact_report(report)
     safety = item.config.stash.get(SAFETY, None)
     if safety is not None:
-        # The session's budget, for the summary and the cleanup (a conftest hook cannot see session fixtures).
-        governor = getattr(item, "funcargs", {}).get("governor")
-        if safety.governor is None and isinstance(governor, Governor):
-            safety.governor = governor
+        state = item.config.stash.get(STATE, None)
+        if safety.governor is None and state is not None:  # the session's budget, for the summary and the cleanup
+            safety.governor = state.governor
         decision = item.stash.get(DECISION, None)
         if call.when == "call" or decision is not None:
             safety.ran.add(item.nodeid)
@@ -193,9 +187,11 @@ def _write(state: RunState, safety: RunSafety) -> None:
     (state.reports / "safety.json").write_text(redact.redact(text) + "\n", encoding="utf-8")
 
 
-@pytest.hookimpl(specname="pytest_sessionfinish", trylast=True)
-def pytest_conformance_safety_scrub(session: pytest.Session) -> None:
-    """Last pass over every file the run wrote (rules.json, JUnit, Allure results) for secrets."""
+@pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True, tryfirst=True)
+def pytest_conformance_safety_scrub(session: pytest.Session) -> Iterator[None]:
+    """Last pass over every file the run wrote (rules.json, JUnit, Allure results) for secrets: the outermost
+    sessionfinish wrapper, so it runs after every writer (the plain hooks, then the other wrappers)."""
+    result = yield
     config, state = session.config, session.config.stash.get(STATE, None)
     roots = [Path(p) for p in (getattr(config.option, "xmlpath", None),
                                getattr(config.option, "allure_report_dir", None)) if p]
@@ -206,6 +202,7 @@ def pytest_conformance_safety_scrub(session: pytest.Session) -> None:
         for path in files:
             if path.is_file():
                 redact.scrub_file(path)
+    return result
 
 
 @pytest.hookimpl(specname="pytest_terminal_summary")

@@ -34,8 +34,6 @@ GENERAL_RULES = ("general.json-responses", "general.ascending-time-order", "gene
                  "general.java-types")
 INVALID_REQUEST = "http.4xx-invalid-request"
 NEGATIVE_RULES = (INVALID_REQUEST, "errors.body-shape", "general.json-responses")
-# Parameters the client owns: a generated value for them is replaced with a working one.
-SIGNING_PARAMS = frozenset({"timestamp", "signature"})
 DROPPED_HEADERS = frozenset({"user-agent", "x-mbx-apikey", "content-type", "content-length", "cookie"})
 
 

@@ -22,6 +22,7 @@ import httpx
 
 from conformance import REPORTS, catalogue, contract, deviations, targets, wscontract
 from conformance.catalogue import Catalogue
+from conformance.checks import http
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
@@ -39,6 +40,17 @@ PREFLIGHT_PATH = "/fapi/v1/positionSide/dual"  # signed, weight 1, changes nothi
 # Answers that mean "these credentials are not accepted" (fapi-contract §2.4), not a contract verdict.
 REJECTED_KEY_CODES = (-1002, -1022, -2014, -2015)
 ANSWERS_KEPT = 200  # 2XX answers kept per operation for the passive schema tests (the latest ones)
+
+
+class Observed:
+    """A client listener: answers with a classified status (403/408/418/429/5XX), the latest `limit` of them."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self.exchanges: deque[Any] = deque(maxlen=limit)
+
+    def __call__(self, ex: Any) -> None:
+        if http.classified(ex):
+            self.exchanges.append(ex)
 
 
 def _mock_limits(base_url: str) -> dict[str, int] | None:
@@ -83,6 +95,9 @@ class RunState:
     ws_url_guessed: bool = False  # derived from a URL target's host: a refused handshake is "not tested"
     ws_budget: WsBudget | None = None  # connections and message rate of the run (x-suite-limits)
     order_stream: str = ""  # whether the run listens to the order channel (conformance/orderstream.py), and why not
+    # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
+    classified: Observed = field(default_factory=Observed)
+    governor: Governor | None = None  # the run's budget: made by the `governor` fixture, read by the safety hooks
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -170,8 +185,7 @@ class RunState:
             ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)
         finally:
             client.close()
-        body = ex.response.json() if ex.response.is_json else None
-        code = body.get("code") if isinstance(body, dict) else None
+        code = ex.response.error.code if ex.response.error else None
         if ex.response.status == 401 or code in REJECTED_KEY_CODES:
             raise TargetUnavailable(f"{self.target.base_url} rejects the API credentials (HTTP {ex.response.status},"
                                     f" code {code}) — check ZTDX_API_KEY and ZTDX_API_SECRET")

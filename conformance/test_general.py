@@ -40,8 +40,7 @@ FAULT_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 
 def _capabilities(op: contract.Operation) -> list[Any]:
-    if op.id in ORDER_FLOWS or op.id in SETTINGS - {"startUserDataStream", "keepaliveUserDataStream",
-                                                     "closeUserDataStream"}:
+    if op.trading or op.id in ORDER_FLOWS:  # querying one order needs one placed: a trading target
         return [pytest.mark.capability("trading")]
     return [pytest.mark.capability("signed")] if op.signed else []
 

@@ -10,7 +10,7 @@ import pytest
 
 from conformance import FIXTURES, checks
 from conformance.checks import errors as err
-from conformance.checks import http, limits
+from conformance.checks import http
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.control import MockControl
@@ -18,6 +18,7 @@ from conformance.errors import HarnessError, NotTested, read_yaml
 from conformance.exchange import Exchange
 from conformance.fixtures import recorded
 from conformance.governor import Governor
+from conformance.session import RunState
 from conformance.targets import Target
 
 INVALID = FIXTURES / "cases" / "http" / "live" / "invalid-requests.yaml"
@@ -45,12 +46,12 @@ def _invalid_requests() -> list[Any]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _classify_what_the_client_sees(client: Client) -> Iterator[None]:
+def _classify_what_the_client_sees(client: Client, run_state: RunState) -> Iterator[None]:
     # Only while the http/errors modules run: other modules inject faults that break these rules on purpose
     # (a one-shot -1008 on a market endpoint, say), which must not read as the target's failure.
-    client.listeners.append(http.OBSERVED)
+    client.listeners.append(run_state.classified)
     yield
-    client.listeners.remove(http.OBSERVED)
+    client.listeners.remove(run_state.classified)
 
 
 @pytest.mark.rule("http.4xx-invalid-request", "errors.body-shape", "errors.documented-code")
@@ -84,9 +85,11 @@ class _Persistent(Governor):
 
 
 @pytest.fixture
-def persistent_client(request: pytest.FixtureRequest, target: Target, contract: Contract) -> Iterator[Client]:
-    c = recorded(request, Client(target, contract=contract, governor=_Persistent(share=1_000.0)))
-    c.listeners.append(http.OBSERVED)
+def persistent_client(request: pytest.FixtureRequest, target: Target, contract: Contract,
+                      run_state: RunState) -> Iterator[Client]:
+    c = recorded(request, Client(target, contract=contract, governor=_Persistent(share=1_000.0),
+                                 journal=run_state.journal))
+    c.listeners.append(run_state.classified)
     yield c
     c.close()
 
@@ -102,7 +105,7 @@ def _until_refused(client: Client, *, precondition: bool = False) -> Exchange:
     if precondition:
         raise NotTested(f"precondition: {MAX_PROBES} requests over a limit of {TINY_LIMITS['weight_per_minute']} "
                         "were all served, so nothing was banned", rule_id="http.429-rate-limit")
-    limits.first_refusal_is_429(seen, TINY_LIMITS["weight_per_minute"])  # raises: the limit was never enforced
+    http.first_refusal_is_429(seen, TINY_LIMITS["weight_per_minute"])  # raises: the limit was never enforced
     raise HarnessError("first_refusal_is_429 accepted a sequence without refusal")
 
 
@@ -145,12 +148,12 @@ def test_ban_is_lifted_once_its_retry_after_has_passed(persistent_client: Client
 
 @pytest.mark.rule("errors.body-shape")
 @pytest.mark.passive
-def test_every_classified_answer_seen_in_the_run_keeps_its_meaning() -> None:
+def test_every_classified_answer_seen_in_the_run_keeps_its_meaning(run_state: RunState) -> None:
     """Passive: each 403/408/418/429/5XX seen while the http and errors modules ran, judged by every check."""
-    seen = list(http.OBSERVED.exchanges)
+    seen = list(run_state.classified.exchanges)
     if not seen:
         raise NotTested("nothing to judge: no 403, 408, 418, 429 or 5XX answer was seen in this run")
-    violations = [v for ex in seen for v in http.classify(ex)]
+    violations = [v for ex in seen for v in http.violations_of_classified(ex)]
     if violations:
         first = violations[0]
         more = "; ".join(f"[{v.rule_id}] {v.actual}" for v in violations[1:6])

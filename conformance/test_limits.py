@@ -10,7 +10,8 @@ import pytest
 
 from conformance import checks, readers
 from conformance.checks import errors as err
-from conformance.checks.limits import ban_follows, first_refusal_is_429, grows_in_some_pair, weight_growth
+from conformance.checks.http import ban_follows, first_refusal_is_429
+from conformance.checks.limits import grows_in_some_pair, weight_growth
 from conformance.checks.parameters import verify_pair
 from conformance.client import Client
 from conformance.control import MockControl

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conformance import checks, readers
+from conformance import checks, contract, readers
 from conformance.checks.parameters import verify_pair
 from conformance.client import Client, sign
 from conformance.errors import HarnessError, NotTested
@@ -93,12 +93,11 @@ def flows(client: Client, orders: OrderFactory) -> dict[str, Flow]:
     }
 
 
-LISTEN_KEY_FLOWS = ("startUserDataStream", "keepaliveUserDataStream")
 FLOW_IDS = ["newOrder", "modifyOrder", "cancelOrder", "changeLeverage", "changeMarginType", "changePositionMode",
             "startUserDataStream", "keepaliveUserDataStream", "newBatchOrders", "cancelBatchOrders",
             "cancelAllOpenOrders"]
-FLOW_PARAMS = [pytest.param(op, id=op, marks=pytest.mark.capability("signed" if op in LISTEN_KEY_FLOWS else "trading"))
-               for op in FLOW_IDS]
+FLOW_PARAMS = [pytest.param(op, id=op, marks=pytest.mark.capability(
+    "trading" if contract.default().operations[op].trading else "signed")) for op in FLOW_IDS]
 
 
 @pytest.fixture
@@ -116,7 +115,7 @@ def in_body(client: Client, flow: Flow, params: Pairs) -> Exchange:
     if creds is None:
         raise HarnessError("signed calls need credentials")
     client.pace_now(flow.method, flow.path, params)  # any pacing wait before the timestamp is fixed, not after
-    body = [*params, ("timestamp", str(client.server_time()))]
+    body = [*params, ("timestamp", str(client.local_time_ms()))]
     body.append(("signature", sign(creds.api_secret, urlencode(body))))
     return client.call(flow.method, flow.path, None, form=body, signed=False,
                        headers={"X-MBX-APIKEY": creds.api_key})
@@ -147,7 +146,7 @@ def test_parameters_split_across_query_and_body_are_accepted(op: str, client: Cl
     half = (len(params) + 1) // 2
     client.pace_now(flow.method, flow.path, params)  # any pacing wait before the timestamp is fixed, not after
     # Without business parameters the split is the signing pair itself: timestamp in the body, signature in the query.
-    query, form = (params[:half], params[half:]) if params else ([], [("timestamp", str(client.server_time()))])
+    query, form = (params[:half], params[half:]) if params else ([], [("timestamp", str(client.local_time_ms()))])
     variant = client.call(flow.method, flow.path, query, form=form)
     checks.verify(variant, ["parameters.mixed-query-and-body"])
     verify_pair(ref, variant, ["parameters.mixed-query-and-body"])
@@ -163,7 +162,7 @@ def test_parameters_in_any_order_are_accepted(op: str, client: Client, flow_of: 
     varied = 0
     for _ in range(SHUFFLES):
         client.pace_now(flow.method, flow.path, flow_params := flow.params())  # any wait before the timestamp
-        params = [*flow_params, ("timestamp", str(client.server_time()))]
+        params = [*flow_params, ("timestamp", str(client.local_time_ms()))]
         rng.shuffle(params)  # the client signs exactly this order; the signature stays last
         if [k for k, _ in params] == [k for k, _ in ref.request.query if k != "signature"]:
             continue  # the reference's own order: nothing varied

@@ -14,7 +14,7 @@ import yaml
 from conformance import FIXTURES, catalogue, checks
 from conformance.checks import RuleViolation, http
 from conformance.checks import errors as err
-from conformance.exchange import Exchange, Request, Response
+from conformance.exchange import ApiError, Exchange, Request, Response
 
 CASES = FIXTURES / "cases"
 PLACEHOLDER = re.compile(r"^\$\{(?P<rule>[a-z0-9.-]+)(?:#(?P<index>\d+))?\}$")
@@ -105,7 +105,9 @@ def test_body_shape_violation_names_the_renamed_field() -> None:
 
 
 def test_classifier_judges_only_statuses_with_a_documented_meaning() -> None:
-    observed = http.Observed()
+    from conformance.session import Observed
+
+    observed = Observed()
     for status in (200, 400, 403, 404, 408, 418, 429, 500, 503):
         observed(exchange_of({"response": {"status": status, "json": {"code": -1, "msg": "x"}}}))
     assert [ex.response.status for ex in observed.exchanges] == [403, 408, 418, 429, 500, 503]
@@ -114,5 +116,15 @@ def test_classifier_judges_only_statuses_with_a_documented_meaning() -> None:
 def test_classifier_finds_every_broken_rule_of_one_answer() -> None:
     ex = exchange_of({"request": {"method": "GET", "path": "/fapi/v1/time"},
                       "response": {"status": 503, "json": {"code": -1008, "message": "${errors.503-throttled}"}}})
-    assert {v.rule_id for v in http.classify(ex)} == {"errors.body-shape", "errors.503-documented-message",
-                                                      "errors.503-throttled"}
+    found = {v.rule_id for v in http.violations_of_classified(ex)}
+    assert found == {"errors.body-shape", "errors.503-documented-message", "errors.503-throttled"}
+
+
+def test_error_accessor_reads_code_and_msg_only_of_their_documented_types() -> None:
+    def error(body: bytes) -> Any:
+        return Response(400, {}, body).error
+
+    assert error(b'{"code": -1102, "msg": "x"}') == ApiError(-1102, "x")
+    assert error(b'{"code": true, "msg": 5}') == ApiError(None, None)  # a boolean is not a code
+    assert error(b'{"message": "x"}') == ApiError(None, None)
+    assert error(b"[1]") is None and error(b"<html>") is None

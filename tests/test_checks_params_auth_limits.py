@@ -14,7 +14,7 @@ import yaml
 
 from conformance import FIXTURES, checks, contract
 from conformance.checks import RuleViolation
-from conformance.checks.limits import ban_follows, first_refusal_is_429
+from conformance.checks.http import ban_follows, first_refusal_is_429
 from conformance.checks.parameters import compare
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange, Request, Response

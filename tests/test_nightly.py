@@ -68,8 +68,8 @@ def _always_fails(ex: Any) -> None:
 def test_replay_after_a_check_changed_names_the_exchanges_that_now_fail(recorded_run: SuiteRun,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     checks.load_all()
-    monkeypatch.setitem(checks.REGISTRY, "general.json-responses",
-                        [Check("general.json-responses", _always_fails, lambda ex: True)])
+    monkeypatch.setattr(checks, "REGISTRY", checks.REGISTRY.with_entries(
+        "general.json-responses", [Check("general.json-responses", _always_fails, lambda ex: True)]))
     result = replay.replay(har.load(_har(recorded_run)))
     assert result.differs
     changed = {r["id"]: (r["live"], r["replayed"]) for r in result.rules if r["live"] != r["replayed"]}

@@ -397,3 +397,31 @@ def test_a_per_symbol_bound_names_a_field_of_exchange_info_symbols() -> None:
 def test_a_state_precondition_names_an_operation_of_the_spec() -> None:
     after = {op_id: raw["x-after"] for op_id, (_, _, raw) in operations().items() if "x-after" in raw}
     assert after == {"keepaliveUserDataStream": "startUserDataStream"}
+
+
+def _doc_endpoints(label: str) -> set[tuple[str, str]]:
+    """The `METHOD /path` pairs general-info lists after `label` (up to the next sentence that is not one)."""
+    import re
+
+    text = (SHARED / "contract" / "general-info.txt").read_text(encoding="utf-8")
+    pair = r"(GET|POST|PUT|DELETE) (/fapi/v\d/[\w/]+)"
+    run = re.match(rf"(?:,?\s*{pair})+", text.split(label, 1)[1])
+    assert run is not None, f"general-info lists no endpoint after {label!r}"
+    return set(re.findall(pair, run.group(0)))
+
+
+def test_throttle_extensions_mark_exactly_the_endpoints_general_info_lists() -> None:
+    def marked(extension: str) -> set[tuple[str, str]]:
+        return {(method, path) for method, path, raw in operations().values() if raw.get(extension)}
+
+    assert marked("x-throttled") == _doc_endpoints("Applicable endpoints:") == {
+        ("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/batchOrders"), ("POST", "/fapi/v1/order/test")}
+    assert marked("x-throttle-exempt") == _doc_endpoints("Covered endpoints:") == {
+        ("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/batchOrders")}
+
+
+def test_trading_operations_are_those_that_change_orders_or_account_settings() -> None:
+    trading = {op_id for op_id, (_, _, raw) in operations().items() if raw.get("x-trading")}
+    assert trading == {"newOrder", "cancelOrder", "modifyOrder", "newBatchOrders", "cancelBatchOrders", "testOrder",
+                       "cancelAllOpenOrders", "changeLeverage", "changePositionMode", "changeMarginType"}
+    assert all(operations()[op_id][0].upper() != "GET" for op_id in trading)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from conformance import catalogue
 from conformance.errors import HarnessError
@@ -13,10 +14,44 @@ from conformance.exchange import Exchange
 
 CheckFn = Callable[[Exchange], None]
 Applies = Callable[[Exchange], bool]
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 # Told of every judgement (`run` here, `compare` in checks.parameters): the rule IDs asked for, the exchange(s)
-# judged and the violations found. The HAR recorder listens, so that a recording can be re-judged offline.
+# judged and the violations found. The HAR recorder listens (`observing`, for one test at a time), so that a
+# recording can be re-judged offline.
 Observer = Callable[[list[str], tuple[Exchange, ...], list["RuleViolation"]], None]
-OBSERVERS: list[Observer] = []
+_OBSERVER: ContextVar[Observer | None] = ContextVar("fapi_conformance_observer", default=None)
+
+
+class Registry(Mapping[str, list[T]], Generic[T]):
+    """Rule ID -> the functions registered under it. Filled by decorators while the check modules are imported,
+    frozen by `load_all` once every one of them is: after that a registration is the suite's bug, not a change."""
+
+    def __init__(self, kind: str, entries: Mapping[str, list[T]] | None = None, *, frozen: bool = False) -> None:
+        self.kind = kind
+        self._entries = {rid: list(fns) for rid, fns in (entries or {}).items()}
+        self._frozen = frozen
+
+    def register(self, rule_id: str, func: T) -> None:
+        if self._frozen:
+            raise HarnessError(f"{self.kind} registry is frozen: {rule_id} registered after every check was loaded")
+        self._entries.setdefault(rule_id, []).append(func)
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def with_entries(self, rule_id: str, funcs: list[T]) -> Registry[T]:
+        """A frozen copy in which `rule_id` has `funcs` (for a self-test that swaps one check)."""
+        return Registry(self.kind, {**self._entries, rule_id: funcs}, frozen=True)
+
+    def __getitem__(self, rule_id: str) -> list[T]:
+        return list(self._entries[rule_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class RuleViolation(AssertionError):
@@ -118,7 +153,7 @@ class Check:
                 raise attach(violation, exchange) from None
 
 
-REGISTRY: dict[str, list[Check]] = {}
+REGISTRY: Registry[Check] = Registry("check")
 
 
 def _always(_: Exchange) -> bool:
@@ -130,19 +165,39 @@ def check(rule_id: str, *, applies: Applies = _always) -> Callable[[CheckFn], Ch
     catalogue.default()[rule_id]  # raises CatalogueError for an unknown ID
 
     def register(func: CheckFn) -> CheckFn:
-        REGISTRY.setdefault(rule_id, []).append(Check(rule_id, func, applies))
+        REGISTRY.register(rule_id, Check(rule_id, func, applies))
         return func
 
     return register
 
 
-def load_all() -> dict[str, list[Check]]:
-    """Import every check module so that the registry is complete."""
+# Scenario and sequence checks: functions of the answers a test drove the target to (a fault, a run over a limit, a
+# retry), which no single recorded answer can show. Registered so that a rule ID leads to every check of it.
+SCENARIOS: Registry[Callable[..., None]] = Registry("scenario")
+
+
+def scenario(*rule_ids: str) -> Callable[[F], F]:
+    """Register `func` as a scenario or sequence check of `rule_ids`; an unknown ID fails at import."""
+    for rule_id in rule_ids:
+        catalogue.default()[rule_id]
+
+    def register(func: F) -> F:
+        for rule_id in rule_ids:
+            SCENARIOS.register(rule_id, func)
+        return func
+
+    return register
+
+
+def load_all() -> Registry[Check]:
+    """Import every check module so that the registries are complete, then freeze them."""
     import importlib
     import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    for value in [v for module in modules for v in vars(module).values()] + [REGISTRY, SCENARIOS]:
+        if isinstance(value, Registry):
+            value.freeze()
     return REGISTRY
 
 
@@ -156,8 +211,19 @@ def checks_for(rule_ids: Iterable[str] | None = None) -> list[Check]:
     return [c for rid in wanted for c in registry[rid]]
 
 
+@contextmanager
+def observing(observer: Observer) -> Iterator[None]:
+    """Tell `observer` of every judgement made while the block runs (one test's protocol)."""
+    token = _OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
 def notify(rule_ids: list[str], exchanges: tuple[Exchange, ...], violations: list[RuleViolation]) -> None:
-    for observer in list(OBSERVERS):
+    observer = _OBSERVER.get()
+    if observer is not None:
         observer(rule_ids, exchanges, violations)
 
 

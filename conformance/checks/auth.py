@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from conformance.checks import RuleViolation, check, judged
+from conformance.checks import RuleViolation, check, judged, scenario
 from conformance.checks.parameters import answered_like_the_reference, comparison, error_code, summary
 from conformance.errors import HarnessError, NotTested
 from conformance.exchange import Exchange
@@ -169,6 +169,7 @@ def window_up_to_60000_is_honoured(rule_id: str, reference: Exchange, variant: E
 comparison("auth.encoded-payload")(answered_like_the_reference)
 
 
+@scenario("auth.signature-required")
 def correctly_signed_is_accepted(ex: Exchange) -> None:
     """Scenario check: a request signed as the doc says, with the server's time, is accepted."""
     judged("auth.signature-required", ex)

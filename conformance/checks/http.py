@@ -1,12 +1,15 @@
-"""Checks of the HTTP return codes: what a status means, judged per scenario and on every error answer seen."""
+"""Checks of the HTTP return codes: what a status means, judged per scenario, on a sequence over a limit (429, then
+418) and on every error answer seen: every check of http.429-rate-limit and http.418-ban is here."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conformance.checks import RuleViolation, judged, run
+from conformance.checks import RuleViolation, judged, run, scenario
 from conformance.checks.errors import describe
+from conformance.checks.parameters import summary
+from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 INVALID_REQUEST = "http.4xx-invalid-request"
@@ -41,12 +44,13 @@ SCENARIOS = {
 }
 
 
-def judge(scenario: str, ex: Exchange) -> None:
+@scenario(*sorted({s.rule_id for s in SCENARIOS.values()}))
+def judge(kind: str, ex: Exchange) -> None:
     """Scenario check: the answer's status is the one the scenario's rule documents."""
-    s = SCENARIOS[scenario]
+    s = SCENARIOS[kind]
     judged(s.rule_id, ex)
     if not s.accepts(ex.response.status):
-        raise RuleViolation(s.rule_id, f"{s.described} ({scenario})", describe(ex), exchange=ex)
+        raise RuleViolation(s.rule_id, f"{s.described} ({kind})", describe(ex), exchange=ex)
 
 
 def classified(ex: Exchange) -> bool:
@@ -54,7 +58,7 @@ def classified(ex: Exchange) -> bool:
     return ex.response.status in CLASSIFIED or ex.response.status >= 500
 
 
-def classify(ex: Exchange) -> list[RuleViolation]:
+def violations_of_classified(ex: Exchange) -> list[RuleViolation]:
     """Every http.* and errors.* check that applies to one observed answer."""
     from conformance.checks import REGISTRY
 
@@ -62,22 +66,42 @@ def classify(ex: Exchange) -> list[RuleViolation]:
     return run(ex, rule_ids)
 
 
-class Observed:
-    """Answers with a classified status seen by a client it listens to (bounded: the latest `limit`)."""
-
-    def __init__(self, limit: int = 500) -> None:
-        self.exchanges: deque[Exchange] = deque(maxlen=limit)
-
-    def __call__(self, ex: Exchange) -> None:
-        if classified(ex):
-            self.exchanges.append(ex)
-
-
-OBSERVED = Observed()  # one per process: the conformance modules attach it to the session client
-
-
+@scenario(BAN)
 def ban_lifted(after: Exchange) -> None:
     """Scenario check: once the ban's time has passed, the same request is served again."""
     judged(BAN, after)
     if after.response.status != 200:
         raise RuleViolation(BAN, "HTTP 200 once the 418's Retry-After has passed", describe(after), exchange=after)
+
+
+@scenario(RATE_LIMIT)
+def first_refusal_is_429(answers: Sequence[Exchange], limit: int) -> None:
+    """Answers sent after a reset under a weight limit: accepted while within it, then 429 once it is crossed."""
+    spent = 0
+    judged(RATE_LIMIT, *answers)
+    for index, ex in enumerate(answers):
+        spent += ex.operation.weight(ex.request.params()) if ex.operation else 1
+        if spent <= limit and not 200 <= ex.response.status < 300:
+            raise RuleViolation(RATE_LIMIT, [f"2XX: request {index + 1} brings the weight to "
+                                                        f"{spent} of {limit}"], summary(ex), exchange=ex)
+        if spent > limit:
+            if ex.response.status != 429:
+                raise RuleViolation(RATE_LIMIT, [f"HTTP 429: request {index + 1} brings the weight "
+                                                            f"to {spent}, over the limit {limit}"], summary(ex),
+                                    exchange=ex)
+            return
+    raise HarnessError(f"the answers never crossed the limit {limit} (weight {spent})")
+
+
+@scenario(BAN)
+def ban_follows(answers_after_429: Sequence[Exchange]) -> None:
+    """Requests continued after a 429 end in 418; until then they may only be refused (429), never served."""
+    judged(BAN, *answers_after_429)
+    for ex in answers_after_429:
+        if ex.response.status == 418:
+            return
+        if ex.response.status != 429:
+            raise RuleViolation(BAN, ["HTTP 429 or 418 while continuing after a 429"], summary(ex),
+                                exchange=ex)
+    raise RuleViolation(BAN, [f"HTTP 418 within {len(answers_after_429)} requests continued after a 429"],
+                        ", ".join(str(ex.response.status) for ex in answers_after_429) or "no request")

@@ -1,16 +1,15 @@
-"""Checks of the rate-limit surface: used-weight and order-count headers, Retry-After, weight accounting, 429/418.
+"""Checks of the rate-limit surface: used-weight and order-count headers, Retry-After, weight accounting.
 
-The headers are Binance conventions (SHOULD). Weight accounting is a comparison of two consecutive answers;
-the over-limit rules (http.429-rate-limit, http.418-ban) are judged on a sequence of answers sent after a reset,
-by the sequence functions at the end, since no single answer shows that a limit was crossed.
+The headers are Binance conventions (SHOULD). Weight accounting is a comparison of two consecutive answers.
+The over-limit rules (http.429-rate-limit, http.418-ban) are judged in checks.http, with every other check of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.checks import RuleViolation, check, judged
-from conformance.checks.parameters import comparison, summary
+from conformance.checks import RuleViolation, check, judged, scenario
+from conformance.checks.parameters import comparison
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
@@ -64,6 +63,7 @@ def retry_after_seconds(ex: Exchange) -> None:
                             f"Retry-After {_header_text(ex, RETRY_AFTER)} on HTTP {ex.response.status}")
 
 
+@scenario("limits.weight-accounting")
 def weight_growth(before: Exchange, after: Exchange) -> tuple[int, int]:
     """(growth of the used-weight header from `before` to `after`, documented weight of `after`)."""
     if after.operation is None:
@@ -85,37 +85,7 @@ def weight_grows_by_documented_weight(rule_id: str, before: Exchange, after: Exc
                             f"({growth:+d})")
 
 
-def first_refusal_is_429(answers: Sequence[Exchange], limit: int) -> None:
-    """Answers sent after a reset under a weight limit: accepted while within it, then 429 once it is crossed."""
-    spent = 0
-    judged("http.429-rate-limit", *answers)
-    for index, ex in enumerate(answers):
-        spent += ex.operation.weight(ex.request.params()) if ex.operation else 1
-        if spent <= limit and not 200 <= ex.response.status < 300:
-            raise RuleViolation("http.429-rate-limit", [f"2XX: request {index + 1} brings the weight to "
-                                                        f"{spent} of {limit}"], summary(ex), exchange=ex)
-        if spent > limit:
-            if ex.response.status != 429:
-                raise RuleViolation("http.429-rate-limit", [f"HTTP 429: request {index + 1} brings the weight "
-                                                            f"to {spent}, over the limit {limit}"], summary(ex),
-                                    exchange=ex)
-            return
-    raise HarnessError(f"the answers never crossed the limit {limit} (weight {spent})")
-
-
-def ban_follows(answers_after_429: Sequence[Exchange]) -> None:
-    """Requests continued after a 429 end in 418; until then they may only be refused (429), never served."""
-    judged("http.418-ban", *answers_after_429)
-    for ex in answers_after_429:
-        if ex.response.status == 418:
-            return
-        if ex.response.status != 429:
-            raise RuleViolation("http.418-ban", ["HTTP 429 or 418 while continuing after a 429"], summary(ex),
-                                exchange=ex)
-    raise RuleViolation("http.418-ban", [f"HTTP 418 within {len(answers_after_429)} requests continued after a 429"],
-                        ", ".join(str(ex.response.status) for ex in answers_after_429) or "no request")
-
-
+@scenario("limits.weight-accounting")
 def grows_in_some_pair(pairs: Sequence[tuple[Exchange, Exchange]]) -> None:
     """Where other traffic shares the counter, one of a few back-to-back pairs must show the exact growth."""
     seen = []

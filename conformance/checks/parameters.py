@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance import catalogue
-from conformance.checks import RuleViolation, attach, check, judged, notify
+from conformance.checks import Registry, RuleViolation, attach, check, judged, notify
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 
 Comparison = Callable[[str, Exchange, Exchange], None]
-COMPARISONS: dict[str, list[Comparison]] = {}
+COMPARISONS: Registry[Comparison] = Registry("comparison")  # frozen by checks.load_all
 BODY_METHODS = ("POST", "PUT", "DELETE")
 MISSING = re.compile(r"[Mm]andatory parameter '([^']+)'")
 # Response fields that show a request parameter's applied value, where the names differ.
@@ -32,7 +32,7 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
     catalogue.default()[rule_id]
 
     def register(func: Comparison) -> Comparison:
-        COMPARISONS.setdefault(rule_id, []).append(func)
+        COMPARISONS.register(rule_id, func)
         return func
 
     return register
@@ -61,9 +61,8 @@ def verify_pair(reference: Exchange, variant: Exchange, rule_ids: Iterable[str])
 
 
 def error_code(ex: Exchange) -> int | None:
-    body = ex.response.json() if ex.response.is_json else None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) and code < 0 else None
+    code = ex.response.error.code if ex.response.error else None
+    return code if code is not None and code < 0 else None
 
 
 def outcome(ex: Exchange) -> str:

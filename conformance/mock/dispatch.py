@@ -6,6 +6,8 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -23,9 +25,17 @@ from .routing import Ctx, Endpoint
 from .state import MockState
 
 log = logging.getLogger("ztdx-fapi-mock")
-ENDPOINTS: dict[str, dict[str, Endpoint]] = {}
-for _ep in (*MARKET_ROUTES, *TRADE_ROUTES, *ACCOUNT_ROUTES):
-    ENDPOINTS.setdefault(_ep.path, {})[_ep.method] = _ep
+
+
+def _endpoints() -> Mapping[str, Mapping[str, Endpoint]]:
+    """path -> method -> endpoint, read-only: the routes are fixed when the module is imported."""
+    table: dict[str, dict[str, Endpoint]] = {}
+    for ep in (*MARKET_ROUTES, *TRADE_ROUTES, *ACCOUNT_ROUTES):
+        table.setdefault(ep.path, {})[ep.method] = ep
+    return MappingProxyType({path: MappingProxyType(methods) for path, methods in table.items()})
+
+
+ENDPOINTS = _endpoints()
 
 
 async def read_body(request: Request) -> bytes:

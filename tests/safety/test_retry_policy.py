@@ -71,7 +71,7 @@ def test_throttled_backs_off_and_lowers_concurrency(scripted: Scripted, clock: F
 def test_each_retry_is_signed_again_with_a_fresh_timestamp(scripted: Scripted, clock: FakeClock) -> None:
     client, seen = scripted(script(fault("errors.503-service-unavailable"), answer(200, {})))
     stamps = iter(range(1_700_000_000_000, 1_700_000_001_000, 250))
-    client.server_time = lambda: next(stamps)  # type: ignore[attr-defined]
+    client.local_time_ms = lambda: next(stamps)  # type: ignore[attr-defined]
     client.call("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": 1})  # type: ignore[attr-defined]
     queries = [dict(parse_qsl(urlsplit(str(r.url)).query)) for r in seen]
     assert [q["timestamp"] for q in queries] == ["1700000000000", "1700000000250"]

@@ -16,7 +16,7 @@ from .conftest import FakeClock, answer
 def test_the_timestamp_is_taken_after_the_pacing_wait(scripted: Callable[..., tuple], clock: FakeClock) -> None:
     governor = Governor(share=0.001, clock=clock, sleep=clock.sleep)  # a budget of 2 weight per minute
     client, seen = scripted(lambda request: answer(200, {"dualSidePosition": False}), governor)
-    client.server_time = lambda: int(clock.now * 1000)  # the fake clock is the machine's clock here
+    client.local_time_ms = lambda: int(clock.now * 1000)  # the fake clock is the machine's clock here
     client.call("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": "1"})
     client.call("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": "2"})
     client.call("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": "3"})  # waits for the window to roll
