@@ -71,14 +71,19 @@ def request_of(case: Any, *, negative: bool) -> dict[str, Any]:
     if "json" in kwargs:
         call.update(content=json.dumps(kwargs["json"]).encode(), content_type="application/json")
     # A negative case may have mutated the timestamp itself; a well-formed one is replaced so the server judges
-    # the mutation, not the clock.
+    # the mutation, not the clock. One that left the timestamp or the signature out is sent unsigned: signing it
+    # would put them back and undo the very mutation the case is about.
+    operation = contract_mod.default().find(case.method, case.path)
+    names = {k for k, _ in _pairs(kwargs.get("params") or {})} | ({k for k, _ in _pairs(data)} if isinstance(data, dict)
+                                                                   else set())
+    if negative and operation is not None and operation.signed and not {"timestamp", "signature"} <= names:
+        call["signed"] = False
     keep = negative and any(k == "timestamp" and not str(v).isdigit() for k, v in query + form)
     if not keep:
         query = [(k, v) for k, v in query if k != "timestamp"]
         form = [(k, v) for k, v in form if k != "timestamp"]
     call.update(params=query, form=form or None)
     sent_headers = {k.lower() for k in (kwargs.get("headers") or {})}
-    operation = contract_mod.default().find(case.method, case.path)
     if negative and operation is not None and operation.signed and "x-mbx-apikey" not in sent_headers:
         headers["X-MBX-APIKEY"] = None  # the mutation is the missing key header: keep it missing
     return call
@@ -202,8 +207,10 @@ def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[s
 
     5XX is never an acceptable rejection; a valid request is accepted unless refused for a reason another rule owns.
     """
+    # No unexpected parameters: ZTDX documents no refusal of an unknown one (-1103 UNKNOWN_PARAM is Binance's), so a
+    # target that ignores one keeps the contract, and a MUST verdict on it would not be earned.
     config = SchemathesisConfig.from_dict({
-        "seed": seed, "generation": {"mode": mode, "max-examples": examples},
+        "seed": seed, "generation": {"mode": mode, "max-examples": examples, "allow-extra-parameters": False},
         "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]},
                    "positive_data_acceptance": {"expected-statuses": list(POSITIVE_EXPECTED)}}})
     # Parsed with libyaml (schemathesis' from_path parses with pure-Python YAML, once per mode); same document.

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema_rs  # a dependency of schemathesis, as in contract.py
 from jsonschema import Draft202012Validator
 
-from conformance.checks import RuleViolation, judged
+from conformance.checks import RuleViolation, judged, scenario
 from conformance.checks.general import _ms_problem
 from conformance.wscontract import AsyncApi
 from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript
@@ -65,6 +65,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 # -- the connection ----------------------------------------------------------------------------------------------
+@scenario("ws.testnet-url")
 def accepts_connections(transcript: Transcript, refusal: str | None) -> None:
     """ws.testnet-url: the documented URL completed a WebSocket handshake (`refusal` says why not)."""
     _judge("ws.testnet-url", transcript)
@@ -73,6 +74,7 @@ def accepts_connections(transcript: Transcript, refusal: str | None) -> None:
 
 
 # -- frames ---------------------------------------------------------------------------------------------------
+@scenario("ws.json-text-frames")
 def json_text_frames(transcript: Transcript) -> None:
     """ws.json-text-frames: every received frame is a text frame holding a JSON object."""
     received = transcript.received
@@ -85,6 +87,7 @@ def json_text_frames(transcript: Transcript) -> None:
                         f"frame at +{frame.at:.3f}s: {frame.text[:200]!r}")
 
 
+@scenario("ws.subscribe-ack", "ws.unsubscribe-ack")
 def acknowledged(transcript: Transcript, request: Frame, ack: str, rule_id: str) -> None:
     """ws.subscribe-ack / ws.unsubscribe-ack: `request` (a sent subscribe/unsubscribe) is answered with `ack`
     naming its channel (a frame without a channel field counts: the fields are not documented)."""
@@ -97,6 +100,7 @@ def acknowledged(transcript: Transcript, request: Frame, ack: str, rule_id: str)
                 f"no {ack} for {channel}; received {transcript.summary()}")
 
 
+@scenario("ws.ping-pong")
 def pong_answered(transcript: Transcript, ping: Frame) -> None:
     """ws.ping-pong: a sent ping message is followed by a pong message."""
     _judge("ws.ping-pong", transcript)
@@ -105,6 +109,7 @@ def pong_answered(transcript: Transcript, ping: Frame) -> None:
     raise _fail("ws.ping-pong", transcript, '{"type": "pong"}', f"no pong; received {transcript.summary()}")
 
 
+@scenario("ws.protocol-pong")
 def protocol_pong(transcript: Transcript) -> None:
     """ws.protocol-pong: the Ping frame the client sent was answered with a Pong frame."""
     if transcript.protocol_pong is None:
@@ -115,6 +120,7 @@ def protocol_pong(transcript: Transcript) -> None:
                     "no Pong frame answered the Ping" + (f"; {transcript.closed}" if transcript.closed else ""))
 
 
+@scenario("ws.many-subscriptions")
 def many_subscriptions(transcript: Transcript, channels: Iterable[str]) -> None:
     """ws.many-subscriptions: events of every subscribed channel arrive on the one connection."""
     _judge("ws.many-subscriptions", transcript)
@@ -125,6 +131,7 @@ def many_subscriptions(transcript: Transcript, channels: Iterable[str]) -> None:
 
 
 # -- payloads -------------------------------------------------------------------------------------------------
+@scenario("ws.ticker-payload", "ws.orderbook-levels")
 def payload_matches(transcript: Transcript, api: AsyncApi, message: str, rule_id: str) -> None:
     """The payload of every `message` event validates against its schema in the AsyncAPI document."""
     events = transcript.events(message)
@@ -145,6 +152,7 @@ def payload_matches(transcript: Transcript, api: AsyncApi, message: str, rule_id
                         f"event at +{frame.at:.3f}s: {where}: {error.message[:200]}")
 
 
+@scenario("ws.orderbook-levels")
 def orderbook_levels(transcript: Transcript, api: AsyncApi) -> None:
     """ws.orderbook-levels: the schema (≤ 20 {price, size} levels a side), then bids strictly descending, asks
     strictly ascending, and the best bid below the best ask."""
@@ -195,6 +203,7 @@ def _timed_frames(transcript: Transcript) -> list[tuple[Frame, Any]]:
     return found
 
 
+@scenario("ws.millisecond-timestamps")
 def millisecond_timestamps(transcript: Transcript) -> None:
     """ws.millisecond-timestamps: every time value in events and results is UNIX milliseconds."""
     timed = [(f, p, v) for f, value in _timed_frames(transcript) for p, v in _times(value)]
@@ -220,6 +229,7 @@ def _element_time(element: Any) -> Any:
     return None
 
 
+@scenario("ws.ascending-time-order")
 def ascending_time_order(transcript: Transcript) -> None:
     """ws.ascending-time-order: the arrays of snapshots (kline_snapshot) and of array results, earliest first."""
     arrays = [(f, f.payload) for f in transcript.events("kline_snapshot") if isinstance(f.payload, list)]
@@ -237,6 +247,7 @@ def ascending_time_order(transcript: Transcript) -> None:
                             f"before [{i}] = {times[i]}")
 
 
+@scenario("ws.cadence")
 def cadence(transcript: Transcript, channel: str, message: str, api: AsyncApi, minimum_events: int = 4) -> None:
     """ws.cadence: the median interval between a channel's events is at most its documented cadence, plus the
     tolerance. Fewer than `minimum_events` events judge nothing (the test says "not tested")."""
@@ -254,6 +265,7 @@ def cadence(transcript: Transcript, channel: str, message: str, api: AsyncApi, m
 
 
 # -- private channels -----------------------------------------------------------------------------------------
+@scenario("ws.listenkey-auth")
 def auth_succeeded(transcript: Transcript, auth: Frame) -> None:
     """ws.listenkey-auth: the auth message with a valid listenKey is answered with auth_result success true."""
     _judge("ws.listenkey-auth", transcript)
@@ -267,6 +279,7 @@ def auth_succeeded(transcript: Transcript, auth: Frame) -> None:
                 f"no auth_result; received {transcript.summary()}")
 
 
+@scenario("ws.private-after-auth")
 def private_refused_before_auth(transcript: Transcript, private_channels: Iterable[str]) -> None:
     """ws.private-after-auth: before a successful auth_result, no private channel is acknowledged and no private
     event arrives."""
@@ -292,6 +305,7 @@ def _mentions(value: Any, wanted: set[str]) -> bool:
     return value is not None and not isinstance(value, bool) and str(value) in wanted
 
 
+@scenario("ws.order-event")
 def order_event(transcript: Transcript, order_ids: Iterable[str]) -> None:
     """ws.order-event: an order event names the order (its clientOrderId or orderId)."""
     wanted = {str(i) for i in order_ids if i not in (None, "")}
@@ -303,6 +317,7 @@ def order_event(transcript: Transcript, order_ids: Iterable[str]) -> None:
 
 
 # -- WebSocket-API ----------------------------------------------------------------------------------------------
+@scenario("ws.api-response-frame")
 def api_response(transcript: Transcript, request: Frame) -> Frame:
     """ws.api-response-frame: the response with the request's id carries a status, a result and rateLimits
     (each with rateLimitType, interval, intervalNum, limit, count). Returns it."""
@@ -359,6 +374,7 @@ def _kind(shape_: Any) -> str:
     return "an object" if isinstance(shape_, dict) else ("an array" if isinstance(shape_, list) else f"a {shape_}")
 
 
+@scenario("ws.api-result-shape")
 def api_result_shape(transcript: Transcript, answer: Frame, rest_body: Any, method: str, rest_path: str) -> None:
     """ws.api-result-shape: the result has the shape (types, keys) of the REST equivalent's answer: every key of the
     REST answer, at every depth, with the same JSON type."""
