@@ -22,7 +22,6 @@ import httpx
 
 from conformance import REPORTS, catalogue, contract, deviations, targets, wscontract
 from conformance.catalogue import Catalogue
-from conformance.checks import http
 from conformance.client import Client
 from conformance.contract import Contract
 from conformance.deviations import Deviation
@@ -49,7 +48,11 @@ class Observed:
         self.exchanges: deque[Any] = deque(maxlen=limit)
 
     def __call__(self, ex: Any) -> None:
-        if http.classified(ex):
+        # Imported on use: the check modules load the catalogue and the spec, which the plugin validates first
+        # (a malformed rules.yaml or openapi.yaml is one located line, not an import-time traceback).
+        from conformance.checks.http import classified
+
+        if classified(ex):
             self.exchanges.append(ex)
 
 

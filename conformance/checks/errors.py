@@ -20,12 +20,21 @@ EXEMPTION = "errors.503-throttle-exemption"
 # The 503 scenarios of general-info; each rule's `messages` holds its exact literals.
 RULES_503 = ("errors.503-unknown-status", "errors.503-service-unavailable", "errors.503-internal-error", THROTTLED)
 THROTTLE_CODE = -1008
-# The spec carries both lists (fixtures/openapi.yaml, with the doc's words): the endpoints -1008 applies to, and
-# those the reduce-only exemption covers (order/test is throttled but not covered).
-THROTTLED_ENDPOINTS = contract.default().endpoints("x-throttled")
-EXEMPTABLE_ENDPOINTS = contract.default().endpoints("x-throttle-exempt")
 CANCEL_PATHS = frozenset({"/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/allOpenOrders"})
 SHAPE = 'a JSON object {"code": <integer>, "msg": <string>}'
+
+
+# The spec carries both lists (fixtures/openapi.yaml, with the doc's words): the endpoints -1008 applies to, and
+# those the reduce-only exemption covers (order/test is throttled but not covered). Read on first use, after the
+# plugin has validated the spec.
+@cache
+def throttled_endpoints() -> frozenset[tuple[str, str]]:
+    return contract.default().endpoints("x-throttled")
+
+
+@cache
+def exemptable_endpoints() -> frozenset[tuple[str, str]]:
+    return contract.default().endpoints("x-throttle-exempt")
 
 
 def messages(rule_id: str) -> tuple[str, ...]:
@@ -121,10 +130,10 @@ def _throttle_not_exempt(ex: Exchange) -> bool:
 @check(THROTTLED, applies=_throttle_not_exempt)
 def throttled_only_on_order_endpoints(ex: Exchange) -> None:
     expected = [f"HTTP 503, code {THROTTLE_CODE}, msg {m!r}, on " +
-                " | ".join(f"{m_} {p}" for m_, p in sorted(THROTTLED_ENDPOINTS)) for m in messages(THROTTLED)]
+                " | ".join(f"{m_} {p}" for m_, p in sorted(throttled_endpoints())) for m in messages(THROTTLED)]
     endpoint = (ex.request.method, ex.request.path)
     if (ex.response.status != 503 or code_of(ex) != THROTTLE_CODE or message_of(ex) not in messages(THROTTLED)
-            or endpoint not in THROTTLED_ENDPOINTS):
+            or endpoint not in throttled_endpoints()):
         raise RuleViolation(THROTTLED, expected, f"code {code_of(ex)}: {describe(ex)}")
 
 
@@ -146,7 +155,7 @@ def exempt_request(ex: Exchange) -> str | None:
     method, path = ex.request.method, ex.request.path
     if method == "DELETE" and path in CANCEL_PATHS:
         return "a cancel request"
-    if (method, path) not in EXEMPTABLE_ENDPOINTS:
+    if (method, path) not in exemptable_endpoints():
         return None
     params = ex.request.params()
     if path == "/fapi/v1/batchOrders":
@@ -240,6 +249,6 @@ def unknown_outcome_confirmed(executed: bool, found: bool | None, finding: str, 
 def not_throttled(ex: Exchange) -> None:
     """Scenario check: in throttle mode, an endpoint the doc does not list for -1008 answers anything but -1008."""
     judged(THROTTLED, ex)
-    if _throttle_answer(ex) and (ex.request.method, ex.request.path) not in THROTTLED_ENDPOINTS:
+    if _throttle_answer(ex) and (ex.request.method, ex.request.path) not in throttled_endpoints():
         raise RuleViolation(THROTTLED, [f"any answer but -1008 on {ex.request.method} {ex.request.path}, which is "
                                         "not an order endpoint"], f"code {code_of(ex)}: {describe(ex)}", exchange=ex)
