@@ -118,3 +118,16 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest self-tests first, so that under pytest-xdist none is left running alone at the end: the fresh clone
+    (the README's two commands from nothing, the longest by far), then the other `slow` ones, then the rest. The
+    order within each rank is kept, and the modules whose module fixtures run the suite keep their tests together."""
+    def rank(item: pytest.Item) -> int:
+        if item.path.name == "test_fresh_machine.py":
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)
