@@ -9,6 +9,15 @@ const knownRules = existsSync(resolutionsFile) ? JSON.parse(readFileSync(resolut
 // Every result carries an `env` label with the target's kind: one report can hold the CI mock run and the
 // nightly testnet run side by side (`nox -s report -- OTHER_RESULTS_DIR`).
 const env = (value) => ({ labels }) => labels.some((label) => label.name === "env" && label.value === value);
+// The nightly matrix (conformance/matrix.py merge) labels each target's results with its own name and lists the
+// names here: one environment per target.
+const targetsFile = process.env.FAPI_ALLURE_ENVIRONMENTS ?? new URL("reports/allure-environments.json", import.meta.url);
+const targets = existsSync(targetsFile) ? JSON.parse(readFileSync(targetsFile, "utf8")) : {};
+const defaultEnvironments = {
+  mock: { name: "bundled mock", matcher: env("mock") },
+  testnet: { name: "ZTDX testnet", matcher: env("testnet") },
+  url: { name: "other base URL", matcher: env("url") },
+};
 
 export default {
   name: "fapi-conformance",
@@ -16,11 +25,9 @@ export default {
   // One JSON line per run; nox -s report keeps it in reports/history/ and CI restores it from a cache.
   historyPath: "reports/history/history.jsonl",
   historyLimit: 30,
-  environments: {
-    mock: { name: "bundled mock", matcher: env("mock") },
-    testnet: { name: "ZTDX testnet", matcher: env("testnet") },
-    url: { name: "other base URL", matcher: env("url") },
-  },
+  environments: Object.keys(targets).length
+    ? Object.fromEntries(Object.entries(targets).map(([id, name]) => [id, { name, matcher: env(id) }]))
+    : defaultEnvironments,
   resolutions: { knownIssuesPath: "reports/allure-known-issues.json", rules: knownRules },
   // `allure quality-gate` (nox -s report): no failure outside the known issues, and an empty run fails.
   qualityGate: { rules: [{ maxFailures: 0, minTestsCount: 1 }] },

@@ -178,14 +178,21 @@ def _ensure_browser(session: nox.Session) -> None:
                 external=True, success_codes=[0, 100])
 
 
+# The self-tests run under pytest-xdist, one worker per core (`-n auto`); FAPI_SELFTEST_WORKERS=N overrides it, and
+# `-- -n 0` runs them in one process. Tests that share something (a module fixture that runs the suite, the clone's
+# .nox folder) carry one `xdist_group` mark, so `--dist loadgroup` gives each group to a single worker.
+SELFTEST_WORKERS = "FAPI_SELFTEST_WORKERS"
+
+
 @nox.session
 def selftest(session: nox.Session) -> None:
     """The project's own tests (checks, spec, mock, safety, report, workflows, fresh clone); JUnit for .ci/run."""
     _ensure_browser(session)
     node, env = _allure(session)
     env |= {"FAPI_ALLURE_NODE": node, "FAPI_ALLURE_CLI": str(ALLURE_CLI)}
-    _pytest(session, "tests", "--ignore=tests/clients", "-p", "no:cacheprovider",
-            "--junitxml", str(SELFTEST_JUNIT), extras="dev", env=env)
+    workers = os.environ.get(SELFTEST_WORKERS, "auto")
+    _pytest(session, "tests", "--ignore=tests/clients", "-p", "no:cacheprovider", "-n", workers,
+            "--dist", "loadgroup", "--junitxml", str(SELFTEST_JUNIT), extras="dev", env=env)
 
 
 @nox.session

@@ -105,7 +105,8 @@ class Client:
         self.contract = contract or contract_mod.default()
         self.governor = governor or Governor()
         self.http = httpx.Client(base_url=target.base_url, timeout=timeout,
-                                 headers={"User-Agent": "fapi-conformance/0.1"})
+                                 headers={"User-Agent": "fapi-conformance/0.1"},
+                                 verify=not target.base_url.lower().startswith("http://"))  # as in MockControl
         self.listeners: list[Callable[[Exchange], None]] = []
         self.retries: list[retry.RetryRecord] = []
         self.unknown_outcomes: list[reconcile.Finding] = []

@@ -13,7 +13,10 @@ class MockControl:
     """Drives a target that has the `faults` capability; `reset()` after each test that used it."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self.http = httpx.Client(base_url=f"{base_url}/__mock__", timeout=timeout)
+        # Plain http never does TLS: verify=False only skips loading the CA bundle, ~40-120 ms per client (one per
+        # test that uses the control API). An https URL keeps full verification.
+        self.http = httpx.Client(base_url=f"{base_url}/__mock__", timeout=timeout,
+                                 verify=not base_url.lower().startswith("http://"))
 
     def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self.http.post(path, json=body or {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -92,8 +93,24 @@ def fresh_mock() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def full_mock_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
-    """The whole suite against the bundled mock, once per session (the self-proof and the lint read it)."""
-    return run_suite_in(tmp_path_factory.mktemp("full-mock-run"), [])
+    """The whole suite against the bundled mock, once per session (the self-proof and the lint read it).
+
+    Under pytest-xdist every worker has its own session: the first worker to ask runs the suite under a file lock in
+    the run's shared temporary folder and leaves the result there; the others wait for it and read it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return run_suite_in(tmp_path_factory.mktemp("full-mock-run"), [])
+    shared = tmp_path_factory.getbasetemp().parent / "full-mock-run"
+    shared.mkdir(exist_ok=True)
+    saved = shared / "run.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if saved.is_file():
+            data = json.loads(saved.read_text(encoding="utf-8"))
+            return SuiteRun(data["code"], data["rules"], Path(data["junit"]), data["stdout"], data["stderr"])
+        run = run_suite_in(shared / "reports", [])
+        saved.write_text(json.dumps({"code": run.code, "rules": run.rules, "junit": str(run.junit),
+                                     "stdout": run.stdout, "stderr": run.stderr}), encoding="utf-8")
+        return run
 
 
 def closed_port() -> int:
@@ -101,3 +118,16 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest self-tests first, so that under pytest-xdist none is left running alone at the end: the fresh clone
+    (the README's two commands from nothing, the longest by far), then the other `slow` ones, then the rest. The
+    order within each rank is kept, and the modules whose module fixtures run the suite keep their tests together."""
+    def rank(item: pytest.Item) -> int:
+        if item.path.name == "test_fresh_machine.py":
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)

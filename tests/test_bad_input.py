@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# One worker at a time uses this clone's .nox folder (the nox_ready fixture may install into it): see noxfile.py.
+pytestmark = pytest.mark.xdist_group("nox-envdir")
 BOOTSTRAP_PYTHON = ROOT / ".nox" / "_bootstrap" / "bin" / "python"
 LOCATED = re.compile(r"^ERROR: \S+\.yaml:\d+:\d+: .+ — .+$")  # FILE:LINE:COL: what is wrong — what to do
 CASE_TIMEOUT = 300.0  # the first nox case may have to create this clone's conformance venv

@@ -148,6 +148,7 @@ def nox_python() -> Iterator[str]:
     yield str(BOOTSTRAP_PYTHON)
 
 
+@pytest.mark.xdist_group("nox-envdir")  # this clone's .nox folder, one worker at a time
 def test_sigterm_to_the_nox_mock_session_stops_the_mock(nox_python: str) -> None:
     port = _free_port()
     nox = subprocess.Popen([nox_python, str(ROOT / "noxfile.py"), "-s", "mock", "--", "--port", str(port)], cwd=ROOT,
@@ -166,6 +167,7 @@ def _offline_works() -> bool:
     return bool(unshare) and subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.xdist_group("nox-envdir")  # this clone's .nox folder, one worker at a time
 def test_a_set_up_session_runs_without_the_network(nox_python: str, tmp_path: Path) -> None:
     """In a network namespace with only loopback, the conformance session reuses its venv and runs."""
     if not _offline_works():

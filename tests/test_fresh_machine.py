@@ -46,11 +46,16 @@ def _tail(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr)[-4000:]
 
 
-def test_fresh_clone_runs_the_suite_builds_the_report_and_runs_the_selftests(tmp_path: Path) -> None:
+def _clone(tmp_path: Path) -> Path:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
+    return clone
+
+
+def test_fresh_clone_runs_the_suite_and_builds_the_report(tmp_path: Path) -> None:
+    clone = _clone(tmp_path)
     env, python = _clean_env(tmp_path), _system_python()
 
     first = _run([python, "noxfile.py"], clone, env, timeout=2400)
@@ -71,8 +76,14 @@ def test_fresh_clone_runs_the_suite_builds_the_report_and_runs_the_selftests(tmp
     assert refused.returncode != 0
     assert "testnet refused: set ZTDX_API_KEY and ZTDX_API_SECRET" in refused.stdout + refused.stderr
 
-    # The second README command from nothing. Its slow tests (this one among them: it would clone itself again) just
-    # ran in the outer selftest of the same commit; repeating them would double CI's time for no new evidence.
+
+def test_fresh_clone_runs_the_selftests(tmp_path: Path) -> None:
+    """The second README command in a clone of its own, from nothing (not after the first command), so that under
+    xdist the two fresh clones run side by side."""
+    clone = _clone(tmp_path)
+    env, python = _clean_env(tmp_path), _system_python()
+    # Its slow tests (these two among them: they would clone themselves again) just ran in the outer selftest of the
+    # same commit; repeating them would double CI's time for no new evidence.
     second = _run([python, "noxfile.py", "-s", "selftest", "--", "-m", "not slow"], clone, env, timeout=3600)
     assert second.returncode == 0, _tail(second)
     assert (clone / "reports" / "selftest-junit.xml").exists()

@@ -17,6 +17,8 @@ from conformance.checks import Check, RuleViolation
 
 SLICE = ["-k", "test_general or test_parameters or test_auth or test_errors", "--conformance-examples=2"]
 SHARED_RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded"
+# recorded_run runs a slice of the suite: under xdist the module stays on one worker, so it runs once.
+pytestmark = pytest.mark.xdist_group("nightly")
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ import pytest
 from conformance import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
+# Its module fixtures run the suite and build reports: under xdist the module stays on one worker, so they run once.
+pytestmark = pytest.mark.xdist_group("report")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # Without the background-networking flags Chromium tries to reach Google's hosts; this machine has no network.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

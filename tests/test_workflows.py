@@ -76,16 +76,44 @@ def test_pull_requests_run_lint_selftest_and_the_suite_against_the_mock_with_a_r
 def test_nightly_runs_the_testnet_with_secrets_keeps_history_and_uploads_report_and_rules() -> None:
     nightly = _load(NIGHTLY)
     assert "schedule" in _triggers(nightly)
-    job = next(iter(nightly["jobs"].values()))
-    assert job["env"]["ZTDX_API_KEY"] == "${{ secrets.ZTDX_API_KEY }}"
-    assert job["env"]["ZTDX_API_SECRET"] == "${{ secrets.ZTDX_API_SECRET }}"
-    assert any(run.startswith("python3 noxfile.py -s testnet") for run in _runs(nightly))
+    job = nightly["jobs"]["conformance"]
+    # The keys reach the testnet's matrix entry only: another target must never see them.
+    for name in ("ZTDX_API_KEY", "ZTDX_API_SECRET"):
+        assert job["env"][name] == f"${{{{ matrix.target.kind == 'testnet' && secrets.{name} || '' }}}}"
+    assert "python3 noxfile.py -s testnet" in "\n".join(_runs(nightly))
     uses = _uses(nightly)
     caches = [s for s in uses if s["uses"].startswith("actions/cache/")]
     assert {s["uses"].split("@")[0] for s in caches} == {"actions/cache/restore", "actions/cache/save"}
     assert all(s["with"]["path"] == "reports/history" for s in caches)
-    upload = next(s for s in uses if s["uses"].startswith("actions/upload-artifact@"))
-    assert "reports/rules.json" in upload["with"]["path"] and "reports/allure-report" in upload["with"]["path"]
+    uploads = {s["with"]["name"]: s["with"]["path"] for s in uses if s["uses"].startswith("actions/upload-artifact@")}
+    assert "reports/rules.json" in uploads["nightly-${{ matrix.target.name }}"]
+    assert "reports/allure-results" in uploads["nightly-${{ matrix.target.name }}"]
+    assert "reports/allure-report" in uploads["conformance-report-nightly"]
+    assert "reports/targets" in uploads["conformance-report-nightly"]  # every target's rules.json side by side
+
+
+def test_nightly_runs_every_listed_target_as_a_matrix_and_merges_them_into_one_report() -> None:
+    nightly = _load(NIGHTLY)
+    dispatch = _triggers(nightly)["workflow_dispatch"]
+    assert dispatch["inputs"]["targets"]["type"] == "string"
+    jobs = nightly["jobs"]
+    listing = next(s for s in jobs["targets"]["steps"] if s.get("id") == "list")
+    assert listing["run"].startswith("python3 -m conformance.matrix targets .github/nightly-targets.txt")
+    assert listing["env"]["EXTRA_TARGETS"] == "${{ inputs.targets }}"  # into the shell through env, never inline
+    assert jobs["targets"]["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
+    run = jobs["conformance"]
+    assert run["needs"] == "targets" and run["strategy"]["fail-fast"] is False
+    assert run["strategy"]["matrix"]["target"] == "${{ fromJSON(needs.targets.outputs.matrix) }}"
+    assert "${{" not in "".join(s.get("run", "") for s in run["steps"]), "matrix values reach the shell via env only"
+    report = jobs["report"]
+    assert report["needs"] == "conformance" and report["if"] == "always()"
+    runs = [s["run"] for s in report["steps"] if "run" in s]
+    assert runs == ["python3 -m conformance.matrix merge artifacts reports", "python3 noxfile.py -s report"]
+    download = next(s for s in report["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"] == {"pattern": "nightly-*", "path": "artifacts"}
+    from conformance import matrix
+
+    matrix.targets((ROOT / ".github" / "nightly-targets.txt").read_text(encoding="utf-8"))  # the file parses
     # The job must fail on a MUST failure: no step may swallow the nox exit status.
     assert not any(s.get("continue-on-error") for j in nightly["jobs"].values() for s in j["steps"])
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from bench_common import PYTHON, control, failed_lines, median, mock_process, timed
 
 DOCUMENTED_WEIGHT_PER_MINUTE = 2400  # exchangeInfo.rateLimits REQUEST_WEIGHT (fapi-contract §3.1)
 POLL_SECONDS = 0.25
+ROUND_TRIPS = 500  # sequential keep-alive requests for the loopback round trip (bounded)
+EMPTY_TEST = "def test_nothing():\n    pass\n"
 
 
 def _pytest(*args: str, reports: Path) -> list[str]:
@@ -29,11 +33,46 @@ def full_run(repeats: int, examples: int | None = None) -> dict[str, Any]:
             runs.append(timed(_pytest(*extra, reports=Path(tmp))))
             stats.append(_governor(Path(tmp)))
     last = stats[-1] or {}
-    return {"seconds": median([r.seconds for r in runs]), "runs": [round(r.seconds, 3) for r in runs],
+    seconds = median([r.seconds for r in runs])
+    return {"seconds": seconds, "runs": [round(r.seconds, 3) for r in runs],
             "exit_codes": [r.returncode for r in runs], "last_line": runs[-1].tail,
             "failures": failed_lines(runs),
             "requests": last.get("requests"), "paced_seconds": last.get("paced_seconds"),
-            "paced_waits": last.get("paced_waits"), "goal_seconds": 60}
+            "paced_waits": last.get("paced_waits"), "goal_seconds": 20,
+            "physical_limit": physical_limit(int(last.get("requests") or 0), seconds, repeats)}
+
+
+def loopback_round_trip(count: int = ROUND_TRIPS) -> float:
+    """Median seconds of one GET /fapi/v1/ping on one keep-alive httpx connection (the suite's client) to a mock
+    process: what a request costs when nothing but the wire and the two ends is measured."""
+    with mock_process() as url, httpx.Client(base_url=url, timeout=10.0) as client:
+        control(url, "limits", {"weight_per_minute": 10**9})
+        for _ in range(20):  # warm-up: the first requests pay for imports and connection set-up
+            client.get("/fapi/v1/ping")
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            client.get("/fapi/v1/ping")
+            samples.append(time.perf_counter() - start)
+    return statistics.median(samples) if samples else float("nan")  # not rounded: a round trip is ~0.5 ms
+
+
+def bare_pytest_startup(repeats: int) -> float:
+    """Median wall time of pytest (with every installed plugin loaded) running one empty test."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "test_nothing.py").write_text(EMPTY_TEST, encoding="utf-8")
+        runs = [timed([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", tmp, tmp])
+                for _ in range(max(1, repeats))]
+    return median([r.seconds for r in runs])
+
+
+def physical_limit(requests: int, seconds: float, repeats: int) -> dict[str, Any]:
+    """The floor of a full run: its requests one after another at the loopback round trip, plus pytest's start-up;
+    the full run as a ratio to it (1.0 = nothing but requests and start-up)."""
+    rtt, startup = loopback_round_trip(), bare_pytest_startup(repeats)
+    limit = requests * rtt + startup
+    return {"requests": requests, "round_trip_ms": round(rtt * 1000, 3), "startup_seconds": startup,
+            "seconds": round(limit, 3), "ratio": round(seconds / limit, 2) if limit else None}
 
 
 def _governor(reports: Path) -> dict[str, Any] | None:
