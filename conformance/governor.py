@@ -42,6 +42,10 @@ class Governor:
         self.order_budget = max(1, int(order_limit * share))
         self.order_budget_10s = max(1, int(order_limit_10s * share))
         self.window = window
+        # The server counts a request when it arrives, somewhere within its round trip after we admitted it: an
+        # entry expires `slack` (the longest round trip seen) after the window, so no server minute can hold more
+        # than the budget when round trips vary (admitted early and slow, then late and fast).
+        self.slack = 0.0
         self.short_window = window / 6  # the 10 s order window scales with the minute (tests shrink both)
         self.clock, self.sleep = clock, sleep
         self._weights: deque[tuple[float, int]] = deque()
@@ -60,9 +64,10 @@ class Governor:
 
     # -- accounting -------------------------------------------------------------------------------------------
     def _expire(self, now: float) -> None:
-        while self._weights and now - self._weights[0][0] >= self.window:
+        span = self.window + self.slack
+        while self._weights and now - self._weights[0][0] >= span:
             self._weights.popleft()
-        while self._orders and now - self._orders[0][0] >= self.window:
+        while self._orders and now - self._orders[0][0] >= span:
             self._orders.popleft()
 
     def _used(self, now: float) -> int:
@@ -82,9 +87,9 @@ class Governor:
         """Seconds to wait before this request fits every budget (0 when it fits now)."""
         waits = [0.0]
         if self._weights and self._used(now) + weight > self.weight_budget:
-            waits.append(self._weights[0][0] + self.window - now)
-        if orders and self._orders and self._orders_used(now, self.window) + orders > self.order_budget:
-            waits.append(self._orders[0][0] + self.window - now)
+            waits.append(self._weights[0][0] + self.window + self.slack - now)
+        if orders and self._orders and self._orders_used(now, self.window + self.slack) + orders > self.order_budget:
+            waits.append(self._orders[0][0] + self.window + self.slack - now)
         recent = [t for t, _ in self._orders if now - t < self.short_window]
         if orders and recent and self._orders_used(now, self.short_window) + orders > self.order_budget_10s:
             waits.append(recent[0] + self.short_window - now)
@@ -121,6 +126,7 @@ class Governor:
         self._failures = 0
         with self._lock:
             now = self.clock()
+            self.slack = max(self.slack, exchange.response.elapsed_ms / 1000)
             self._reconcile(now, exchange)
         status = exchange.response.status
         if status in (418, 429):

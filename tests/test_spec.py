@@ -403,7 +403,10 @@ def _doc_endpoints(label: str) -> set[tuple[str, str]]:
     """The `METHOD /path` pairs general-info lists after `label` (up to the next sentence that is not one)."""
     import re
 
-    text = (SHARED / "contract" / "general-info.txt").read_text(encoding="utf-8")
+    source = SHARED / "contract" / "general-info.txt"
+    if not source.is_file():  # as the catalogue lint: a clone without ../shared cannot read the doc
+        pytest.skip(f"{source} is absent (clone the shared contract beside the repository)")
+    text = source.read_text(encoding="utf-8")
     pair = r"(GET|POST|PUT|DELETE) (/fapi/v\d/[\w/]+)"
     run = re.match(rf"(?:,?\s*{pair})+", text.split(label, 1)[1])
     assert run is not None, f"general-info lists no endpoint after {label!r}"

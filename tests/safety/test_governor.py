@@ -134,3 +134,18 @@ def test_waiting_out_a_block_is_bounded(clock: FakeClock) -> None:
     clock.now += 250
     assert gov.wait_until_unblocked(130) is True
     gov.acquire(1)
+
+
+def test_a_window_entry_outlives_the_window_by_the_longest_round_trip(clock: FakeClock) -> None:
+    """The server counts a request when it arrives, up to a round trip after admission: with round trips of up to
+    2 s, a request over the budget waits 62 s, so an early slow request and a late fast one cannot share a server
+    minute beyond the budget."""
+    gov = governor(clock, share=0.01)  # 24 weight per minute
+    slow = Exchange(Request("GET", "http://127.0.0.1:9/fapi/v1/time"), Response(200, {}, b"{}", elapsed_ms=2000.0))
+    start = clock.now
+    for _ in range(24):
+        gov.acquire(1)
+    gov.observe(slow)
+    gov.acquire(1)
+    assert clock.now - start == pytest.approx(62.0)
+    assert gov.slack == pytest.approx(2.0)
