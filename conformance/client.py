@@ -200,6 +200,7 @@ class Client:
         # earn a -1021 the target never deserved (a small --conformance-budget paces for tens of seconds).
         if not self._paid(req):
             self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
+        admitted = self.governor.clock()  # the server counts it on arrival: after signing and a free slot
         given: dict[str, Any] = dict(req.headers)
         query, hdrs = self._sign(req.query, req.body, given) if req.signed else (req.query, given)
         raw_body = req.content if req.content is not None else (urlencode(req.body).encode() if req.body else b"")
@@ -219,7 +220,7 @@ class Client:
             raise TargetUnavailable(f"unreachable: {self.target.base_url} ({type(exc).__name__}: "
                                     f"{redact(str(exc))})") from None
         exchange = Exchange.from_httpx(response, op)
-        self.governor.observe(exchange)
+        self.governor.observe(exchange, admitted_at=admitted)
         for listener in self.listeners:
             listener(exchange)
         return exchange

@@ -42,9 +42,9 @@ class Governor:
         self.order_budget = max(1, int(order_limit * share))
         self.order_budget_10s = max(1, int(order_limit_10s * share))
         self.window = window
-        # The server counts a request when it arrives, somewhere within its round trip after we admitted it: an
-        # entry expires `slack` (the longest round trip seen) after the window, so no server minute can hold more
-        # than the budget when round trips vary (admitted early and slow, then late and fast).
+        # The server counts a request when it arrives, somewhere between our admission and its answer: an entry
+        # expires `slack` (the longest admission-to-answer time seen: signing, a free slot, the round trip) after
+        # the window, so no server minute can hold more than the budget when those times vary.
         self.slack = 0.0
         self.short_window = window / 6  # the 10 s order window scales with the minute (tests shrink both)
         self.clock, self.sleep = clock, sleep
@@ -121,12 +121,14 @@ class Governor:
         self.peak_orders = max(self.peak_orders, self._orders_used(now, self.window))
 
     # -- feedback from the target -----------------------------------------------------------------------------
-    def observe(self, exchange: Exchange) -> None:
-        """Reconcile with the used-weight/order-count headers; honour Retry-After on 429/418."""
+    def observe(self, exchange: Exchange, admitted_at: float | None = None) -> None:
+        """Reconcile with the used-weight/order-count headers; honour Retry-After on 429/418. `admitted_at` (the
+        clock when the request was admitted) widens the slack by the time it took to arrive and come back."""
         self._failures = 0
         with self._lock:
             now = self.clock()
-            self.slack = max(self.slack, exchange.response.elapsed_ms / 1000)
+            took = now - admitted_at if admitted_at is not None else exchange.response.elapsed_ms / 1000
+            self.slack = max(self.slack, took)
             self._reconcile(now, exchange)
         status = exchange.response.status
         if status in (418, 429):

@@ -79,7 +79,7 @@ def test_injected_fault_is_answered_with_its_documented_status(kind: str, client
 class _Persistent(Governor):
     """A governor that counts but never stops sending: continuing after a 429 is what this test is about."""
 
-    def observe(self, exchange: Exchange) -> None:
+    def observe(self, exchange: Exchange, admitted_at: float | None = None) -> None:
         self.throttled += exchange.response.status == 429
         self.banned += exchange.response.status == 418
 
