@@ -7,18 +7,20 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from conformance.errors import NotTested
+from conformance import readers
+from conformance.checks.ws import mentions
+from conformance.errors import NotTested, TargetUnavailable
+from conformance.redact import register_secret
 from conformance.wsclient import WsSession
 
 POLL = 0.5  # seconds between checks for the stop flag while the channel is silent
 
 
-def _mentions(value: Any, wanted: str) -> bool:
-    if isinstance(value, dict):
-        return any(_mentions(v, wanted) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, wanted) for v in value)
-    return isinstance(value, str) and value == wanted
+def listen_key(client: Any) -> str:
+    """A listenKey from POST /fapi/v1/listenKey, registered as a secret: a bearer token for the private stream."""
+    key = readers.listen_key(client.call("POST", "/fapi/v1/listenKey", signed=True))
+    register_secret(key)
+    return key
 
 
 class OrderStream:
@@ -35,8 +37,7 @@ class OrderStream:
     def open(cls, session: WsSession, listen_key: str, channel: str, wait: float = 5.0) -> OrderStream:
         """Authenticate and subscribe; raises NotTested (with the reason) when the stream cannot be had."""
         session.open()
-        session.send({"type": "auth", "listenKey": listen_key})
-        answer = session.wait_for(lambda f: f.type == "auth_result", wait)
+        _, answer = session.authenticate(listen_key, wait)
         if answer is None or answer.obj.get("success") is not True:
             session.close()
             raise NotTested(f"the listenKey auth was not accepted ({answer.text[:80] if answer else 'no answer'})")
@@ -60,7 +61,7 @@ class OrderStream:
     def find(self, client_order_id: str, timeout: float) -> dict[str, Any] | None:
         """The latest order event naming `client_order_id`, waiting up to `timeout` seconds for one."""
         def found() -> dict[str, Any] | None:
-            return next((e for e in reversed(self.events) if _mentions(e, client_order_id)), None)
+            return next((e for e in reversed(self.events) if mentions(e, {client_order_id})), None)
 
         with self._changed:
             self._changed.wait_for(lambda: found() is not None or self._stop.is_set(), timeout)
@@ -77,14 +78,8 @@ class OrderStream:
 
 def start(client: Any, url: str, budget: Any, channel: str) -> tuple[OrderStream | None, str]:
     """The run's order channel on a trading target, or None and why not (no WebSocket, auth refused, ...)."""
-    from conformance import readers
-    from conformance.errors import TargetUnavailable
-    from conformance.redact import register_secret
-
     try:
-        key = readers.listen_key(client.call("POST", "/fapi/v1/listenKey", signed=True))
-        register_secret(key)
-        stream = OrderStream.open(WsSession(url, budget), key, channel)
+        stream = OrderStream.open(WsSession(url, budget), listen_key(client), channel)
     except (NotTested, TargetUnavailable) as exc:
         return None, f"not listened to: {getattr(exc, 'reason', exc)}"
     return stream, f"listening on {channel} at {url}"

@@ -95,7 +95,6 @@ class RunState:
     ws_url_option: str | None = None  # --conformance-ws-url
     asyncapi: AsyncApi | None = None  # fixtures/asyncapi.yaml, checked at load
     ws_url: str = ""  # where test_ws.py connects (resolved in start)
-    ws_url_guessed: bool = False  # derived from a URL target's host: a refused handshake is "not tested"
     ws_budget: WsBudget | None = None  # connections and message rate of the run (x-suite-limits)
     order_stream: str = ""  # whether the run listens to the order channel (conformance/orderstream.py), and why not
     # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
@@ -160,7 +159,6 @@ class RunState:
             self.ws_url = targets.TESTNET_WS_URL
         else:  # the bundled mock serves /ws beside the fapi; any other host is asked at the same place
             self.ws_url = derived_ws_url(self.target.base_url)
-            self.ws_url_guessed = self.target_option != "mock"
 
     def _check_reachable(self) -> None:
         assert self.target is not None

@@ -15,7 +15,7 @@ from conformance.checks import ws
 from conformance.client import Client
 from conformance.errors import NotTested
 from conformance.orders import OrderFactory
-from conformance.redact import register_secret
+from conformance.orderstream import listen_key
 from conformance.session import RunState
 from conformance.targets import TESTNET_WS_URL, Target
 from conformance.wsclient import WsSession
@@ -206,24 +206,12 @@ def test_private_channel_is_refused_before_auth(open_ws: Callable[[], WsSession]
     ws.private_refused_before_auth(session.transcript, asyncapi.private_channels)
 
 
-def _listen_key(client: Client) -> str:
-    key = readers.listen_key(client.call("POST", "/fapi/v1/listenKey", signed=True))
-    register_secret(key)  # a bearer token for the private stream: never printed
-    return key
-
-
-def _authenticated(session: WsSession, key: str) -> Frame:
-    auth = session.send({"type": "auth", "listenKey": key})
-    session.wait_for(lambda f: f.type == "auth_result", ANSWER_WAIT)
-    return auth
-
-
 @pytest.mark.rule("ws.listenkey-auth")
 @pytest.mark.capability("signed")
 def test_auth_with_a_listenkey_is_answered_with_success(open_ws: Callable[[], WsSession], client: Client) -> None:
-    key = _listen_key(client)
+    key = listen_key(client)
     with open_ws() as session:
-        auth = _authenticated(session, key)
+        auth, _ = session.authenticate(key, ANSWER_WAIT)
     _readable(session.transcript)
     ws.auth_succeeded(session.transcript, auth)
 
@@ -233,10 +221,10 @@ def test_auth_with_a_listenkey_is_answered_with_success(open_ws: Callable[[], Ws
 def test_an_order_placed_over_rest_is_reported_on_the_order_channel(open_ws: Callable[[], WsSession],
                                                                     client: Client, orders: OrderFactory,
                                                                     asyncapi: AsyncApi) -> None:
-    key, channel = _listen_key(client), asyncapi.private_channels[0]
+    key, channel = listen_key(client), asyncapi.private_channels[0]
     with open_ws() as session:
-        _authenticated(session, key)
-        if not any(f.type == "auth_result" and f.obj.get("success") is True for f in session.transcript.received):
+        _, answer = session.authenticate(key, ANSWER_WAIT)
+        if answer is None or answer.obj.get("success") is not True:
             raise NotTested("precondition: the listenKey auth did not succeed", rule_id="ws.listenkey-auth")
         session.send({"type": "subscribe", "channel": channel})
         if session.wait_for(lambda f: f.type in ("subscribed", "error"), ANSWER_WAIT) is None:
@@ -246,7 +234,7 @@ def test_an_order_placed_over_rest_is_reported_on_the_order_channel(open_ws: Cal
         try:
             placed = readers.accepted(client.call("POST", "/fapi/v1/order", params), "a resting order is needed")
             ids = [params["newClientOrderId"], *_order_id(placed.response)]
-            session.wait_for(lambda f: f.type == "order" and ws._mentions(f.payload, set(map(str, ids))),
+            session.wait_for(lambda f: f.type == "order" and ws.mentions(f.payload, set(map(str, ids))),
                              ANSWER_WAIT)
         finally:
             orders.cancel_all()

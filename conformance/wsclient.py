@@ -4,6 +4,7 @@ wait bounded, sends paced and connections counted against the run's WebSocket bu
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.errors import ConfigError, NotTested
+from conformance.errors import NotTested
 from conformance.wsframes import RECEIVED, SENT, Frame, Transcript
 
 OPEN_TIMEOUT = 5.0
@@ -50,14 +51,6 @@ class WsBudget:
     def describe(self) -> dict[str, int]:
         return {"opened": self.opened, "peak": self.peak, "limit_per_run": self.per_run,
                 "limit_concurrent": self.concurrent}
-
-
-def validate_ws_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise ConfigError(f"--conformance-ws-url={value}: not a WebSocket URL — use ws:// or wss://, e.g. "
-                          "ws://127.0.0.1:8765/ws")
-    return value
 
 
 def derived_ws_url(base_url: str) -> str:
@@ -124,8 +117,6 @@ class WsSession:
     # -- frames -----------------------------------------------------------------------------------------------
     def send(self, message: dict[str, Any] | str) -> Frame:
         """Send one text frame, no faster than the budget's messages per second."""
-        import json
-
         gap = 1 / self.budget.per_second - (time.monotonic() - self._last_send)
         if gap > 0:
             time.sleep(gap)
@@ -179,6 +170,11 @@ class WsSession:
 
         self.collect(seconds, seen)
         return found[0] if found else None
+
+    def authenticate(self, listen_key: str, seconds: float) -> tuple[Frame, Frame | None]:
+        """Send a listenKey `auth`; the frame sent and the `auth_result` that answered it within `seconds`."""
+        auth = self.send({"type": "auth", "listenKey": listen_key})
+        return auth, self.wait_for(lambda f: f.type == "auth_result", seconds)
 
     def protocol_ping(self, seconds: float) -> bool:
         """Send an RFC 6455 Ping frame; True when its Pong arrives within `seconds`."""

@@ -18,7 +18,7 @@ import jsonschema_rs  # a dependency of schemathesis, as in contract.py
 from jsonschema import Draft202012Validator
 
 from conformance.checks import RuleViolation, judged, scenario
-from conformance.checks.general import _ms_problem
+from conformance.checks.general import _ms_problem, _named_values
 from conformance.wscontract import AsyncApi
 from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript
 
@@ -176,19 +176,6 @@ def orderbook_levels(transcript: Transcript, api: AsyncApi) -> None:
 
 
 # -- times ----------------------------------------------------------------------------------------------------
-def _times(value: Any, path: str = "$") -> Iterable[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in TIME_KEYS:
-                yield f"{path}.{key}", item
-            if isinstance(item, dict | list):
-                yield from _times(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, dict | list):
-                yield from _times(item, f"{path}[{i}]")
-
-
 def _timed_frames(transcript: Transcript) -> list[tuple[Frame, Any]]:
     """Events and WebSocket-API results with the values to search for times in (kline rows: index 0 and 6)."""
     found: list[tuple[Frame, Any]] = []
@@ -206,7 +193,7 @@ def _timed_frames(transcript: Transcript) -> list[tuple[Frame, Any]]:
 @scenario("ws.millisecond-timestamps")
 def millisecond_timestamps(transcript: Transcript) -> None:
     """ws.millisecond-timestamps: every time value in events and results is UNIX milliseconds."""
-    timed = [(f, p, v) for f, value in _timed_frames(transcript) for p, v in _times(value)]
+    timed = [(f, p, v) for f, value in _timed_frames(transcript) for p, v in _named_values(value, TIME_KEYS)]
     if not timed:
         return
     _judge("ws.millisecond-timestamps", transcript)
@@ -297,11 +284,12 @@ def private_refused_before_auth(transcript: Transcript, private_channels: Iterab
                         f"{frame.type} event without auth: {frame.text[:200]}")
 
 
-def _mentions(value: Any, wanted: set[str]) -> bool:
+def mentions(value: Any, wanted: set[str]) -> bool:
+    """Whether any value at any depth (not a boolean or null) spells one of `wanted`: an event naming an order."""
     if isinstance(value, dict):
-        return any(_mentions(v, wanted) for v in value.values())
+        return any(mentions(v, wanted) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions(v, wanted) for v in value)
+        return any(mentions(v, wanted) for v in value)
     return value is not None and not isinstance(value, bool) and str(value) in wanted
 
 
@@ -310,7 +298,7 @@ def order_event(transcript: Transcript, order_ids: Iterable[str]) -> None:
     """ws.order-event: an order event names the order (its clientOrderId or orderId)."""
     wanted = {str(i) for i in order_ids if i not in (None, "")}
     _judge("ws.order-event", transcript)
-    if any(_mentions(f.payload, wanted) for f in transcript.events("order")):
+    if any(mentions(f.payload, wanted) for f in transcript.events("order")):
         return
     raise _fail("ws.order-event", transcript, f"an order event naming {' or '.join(sorted(wanted))}",
                 f"no order event for it; received {transcript.summary()}")

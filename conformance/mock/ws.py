@@ -97,12 +97,12 @@ class StreamHub:
         return {"open": len(self.connections), "opened": self.opened, "peak": self.peak}
 
 
-def _seconds(value: Any) -> Any:
-    """An event whose times are in seconds (the `seconds` fault)."""
+def in_seconds(value: Any) -> Any:
+    """An event whose times are in seconds (the `seconds` fault; the self-tests' seconds variant too)."""
     if isinstance(value, dict):
-        return {k: (v // 1000 if k in TIME_KEYS and isinstance(v, int) else _seconds(v)) for k, v in value.items()}
+        return {k: (v // 1000 if k in TIME_KEYS and isinstance(v, int) else in_seconds(v)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_seconds(v) for v in value]
+        return [in_seconds(v) for v in value]
     return value
 
 
@@ -127,7 +127,7 @@ class Connection:
         if delay:
             await asyncio.sleep(delay.ms / 1000)
         if event and faults.take("seconds"):
-            frame = _seconds(frame)
+            frame = in_seconds(frame)
         text = json.dumps(frame, separators=(",", ":"))
         if event and faults.take("malformed"):
             text = text[: len(text) // 2]  # a frame cut in half: not JSON

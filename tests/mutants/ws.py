@@ -12,10 +12,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.mock import MockServer
+from conformance.mock.ws import in_seconds
 
 DROP = object()
 Change = Callable[[dict[str, Any], dict[str, int]], Any]  # a frame, a per-connection counter -> frame | str | DROP
-TIME_KEYS = ("timestamp", "open_time", "close_time", "update_time", "E", "T", "time")
 
 
 def _non_json(frame: dict[str, Any], seen: dict[str, int]) -> Any:
@@ -27,12 +27,8 @@ def _non_json(frame: dict[str, Any], seen: dict[str, int]) -> Any:
     return frame
 
 
-def _seconds(value: Any, seen: dict[str, int] | None = None) -> Any:
-    if isinstance(value, dict):
-        return {k: (v // 1000 if k in TIME_KEYS and isinstance(v, int) else _seconds(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_seconds(v) for v in value]
-    return value
+def _seconds(frame: dict[str, Any], seen: dict[str, int]) -> Any:
+    return in_seconds(frame)  # the mock's own `seconds` fault, on every frame
 
 
 def _descending_snapshot(frame: dict[str, Any], seen: dict[str, int]) -> Any:
