@@ -8,10 +8,10 @@ import threading
 from typing import Any
 
 from conformance import readers
-from conformance.checks.ws import mentions
 from conformance.errors import NotTested, TargetUnavailable
 from conformance.redact import register_secret
 from conformance.wsclient import WsSession
+from conformance.wsframes import mentions
 
 POLL = 0.5  # seconds between checks for the stop flag while the channel is silent
 

@@ -20,7 +20,7 @@ from conformance.session import RunState
 from conformance.targets import TESTNET_WS_URL, Target
 from conformance.wsclient import WsSession
 from conformance.wscontract import AsyncApi
-from conformance.wsframes import RECEIVED, Frame, Transcript
+from conformance.wsframes import RECEIVED, Frame, Transcript, mentions
 
 SYMBOL = "BTCUSDT"
 TICKER, ORDERBOOK, KLINE = f"ticker:{SYMBOL}", f"orderbook:{SYMBOL}", f"kline:{SYMBOL}:1m"
@@ -234,7 +234,7 @@ def test_an_order_placed_over_rest_is_reported_on_the_order_channel(open_ws: Cal
         try:
             placed = readers.accepted(client.call("POST", "/fapi/v1/order", params), "a resting order is needed")
             ids = [params["newClientOrderId"], *_order_id(placed.response)]
-            session.wait_for(lambda f: f.type == "order" and ws.mentions(f.payload, set(map(str, ids))),
+            session.wait_for(lambda f: f.type == "order" and mentions(f.payload, set(map(str, ids))),
                              ANSWER_WAIT)
         finally:
             orders.cancel_all()

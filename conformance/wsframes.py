@@ -19,6 +19,15 @@ PRIVATE_EVENT_TYPES = frozenset({"order", "position", "balance"})
 _NO_JSON = object()
 
 
+def mentions(value: Any, wanted: set[str]) -> bool:
+    """Whether any value at any depth (not a boolean or null) spells one of `wanted`: an event naming an order."""
+    if isinstance(value, dict):
+        return any(mentions(v, wanted) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, wanted) for v in value)
+    return value is not None and not isinstance(value, bool) and str(value) in wanted
+
+
 @dataclass(frozen=True)
 class Frame:
     """One frame: sent or received, seconds since the connection opened, its data (str for text, bytes for binary)."""

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from conformance.checks import RuleViolation, judged, scenario
 from conformance.checks.general import _ms_problem, _named_values
 from conformance.wscontract import AsyncApi
-from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript
+from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript, mentions
 
 TIME_KEYS = frozenset({"timestamp", "time", "E", "T", "open_time", "close_time", "openTime", "closeTime",
                        "updateTime", "update_time", "transactTime", "serverTime"})
@@ -282,15 +282,6 @@ def private_refused_before_auth(transcript: Transcript, private_channels: Iterab
         if frame.type in PRIVATE_EVENT_TYPES:
             raise _fail("ws.private-after-auth", transcript, "no private event before auth_result success",
                         f"{frame.type} event without auth: {frame.text[:200]}")
-
-
-def mentions(value: Any, wanted: set[str]) -> bool:
-    """Whether any value at any depth (not a boolean or null) spells one of `wanted`: an event naming an order."""
-    if isinstance(value, dict):
-        return any(mentions(v, wanted) for v in value.values())
-    if isinstance(value, list):
-        return any(mentions(v, wanted) for v in value)
-    return value is not None and not isinstance(value, bool) and str(value) in wanted
 
 
 @scenario("ws.order-event")
