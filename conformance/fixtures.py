@@ -48,7 +48,8 @@ def contract(run_state: RunState) -> Contract:
 @pytest.fixture(scope="session")
 def governor(run_state: RunState) -> Governor:
     """One budget for the whole run: a share of the documented per-minute limits (--conformance-budget)."""
-    run_state.governor = Governor(share=run_state.budget or 0.5)
+    if run_state.governor is None:  # made by RunState.start(), which pays the reachability and credential checks
+        run_state.governor = Governor(share=run_state.budget or 0.5)
     return run_state.governor
 
 

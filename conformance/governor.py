@@ -143,18 +143,26 @@ class Governor:
         # The server's figure also counts traffic we never saw (other clients on this IP): take the larger one.
         server = _header_int(exchange, "x-mbx-used-weight-1m")
         if server is not None:
-            self.peak_server_weight = max(self.peak_server_weight, server)
-            local = self._used(now)
-            if server > local:
-                self._weights.append((now, server - local))
-                self.reconciled += 1
-                self.peak_weight = max(self.peak_weight, server)
+            self._server_weight(now, server)
         for name, span in (("x-mbx-order-count-1m", self.window), ("x-mbx-order-count-10s", self.short_window)):
             count = _header_int(exchange, name)
             local = self._orders_used(now, span)
             if count is not None and count > local:
                 self._orders.append((now, count - local))
                 self.reconciled += 1
+
+    def _server_weight(self, now: float, server: int) -> None:
+        self.peak_server_weight = max(self.peak_server_weight, server)
+        local = self._used(now)
+        if server > local:
+            self._weights.append((now, server - local))
+            self.reconciled += 1
+            self.peak_weight = max(self.peak_weight, server)
+
+    def note_server_weight(self, used: int) -> None:
+        """The target's used weight reported outside an HTTP header (a WebSocket-API answer's `rateLimits`)."""
+        with self._lock:
+            self._server_weight(self.clock(), used)
 
     def block(self, seconds: float, reason: str) -> None:
         """Send nothing more to this target for `seconds`; callers get TargetUnavailable meanwhile."""

@@ -99,7 +99,7 @@ class RunState:
     order_stream: str = ""  # whether the run listens to the order channel (conformance/orderstream.py), and why not
     # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
     classified: Observed = field(default_factory=Observed)
-    governor: Governor | None = None  # the run's budget: made by the `governor` fixture, read by the safety hooks
+    governor: Governor | None = None  # the run's budget, made in start(): every request of the run is paid from it
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -143,6 +143,7 @@ class RunState:
         if creds is None and (self.target.kind == "testnet" or self.profile == "testnet"):
             raise ConfigError("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET (a testnet API key) —"
                               " nothing was sent")
+        self.governor = Governor(share=self.budget)
         self._check_reachable()
         self._check_credentials()
         if self.target.has(targets.FAULTS):  # the limits the run starts with, restored before the cleanup
@@ -163,11 +164,16 @@ class RunState:
     def _check_reachable(self) -> None:
         assert self.target is not None
         url = f"{self.target.base_url}/fapi/v1/time"
+        assert self.governor is not None
+        self.governor.acquire(1)  # GET /fapi/v1/time, weight 1: the target counts it like any other request
         try:
             response = httpx.get(url, timeout=10.0)
         except httpx.HTTPError as exc:
             raise TargetUnavailable(f"{self.target.base_url} is unreachable ({type(exc).__name__}: {exc})"
                                     " — check the URL, DNS, TLS and your network") from None
+        used = response.headers.get("x-mbx-used-weight-1m", "")
+        if used.isdigit():
+            self.governor.note_server_weight(int(used))
         if response.status_code in (418, 429):
             raise TargetUnavailable(f"{self.target.base_url} is rate-limiting this IP (HTTP {response.status_code},"
                                     f" Retry-After {response.headers.get('retry-after', '-')}) — wait and retry")
@@ -180,7 +186,7 @@ class RunState:
         creds = self.target.credentials
         if creds is None:
             return
-        client = Client(self.target, contract=self.contract, governor=Governor(share=self.budget or DEFAULT_BUDGET),
+        client = Client(self.target, contract=self.contract, governor=self.governor,
                         journal=self.journal)
         try:
             ex = client.call("GET", PREFLIGHT_PATH, allow_faults=True)

@@ -13,7 +13,9 @@ import pytest
 from conformance import readers
 from conformance.checks import ws
 from conformance.client import Client
+from conformance.contract import Contract
 from conformance.errors import NotTested
+from conformance.governor import Governor
 from conformance.orders import OrderFactory
 from conformance.orderstream import listen_key
 from conformance.session import RunState
@@ -248,14 +250,32 @@ def _order_id(response: Any) -> list[str]:
 
 # -- the WebSocket-API -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def api_calls(open_ws: Callable[[], WsSession]) -> Iterator[tuple[Transcript, dict[str, Frame]]]:
-    """One connection, one request per method; the answers are waited for together."""
+def api_calls(open_ws: Callable[[], WsSession], governor: Governor,
+              contract: Contract) -> Iterator[tuple[Transcript, dict[str, Frame]]]:
+    """One connection, one request per method; the answers are waited for together. Each method costs the weight of
+    its REST equivalent, paid from the run's budget before it is sent; the answers' `rateLimits` counts reconcile it."""
     with open_ws() as session:
-        requests = {method: session.send({"id": str(uuid.uuid4()), "method": method, "params": params})
-                    for method, (params, _) in API_CALLS.items()}
+        requests = {}
+        for method, (params, path) in API_CALLS.items():
+            op = contract.find("GET", path)
+            governor.acquire(op.weight(params) if op else 1)
+            requests[method] = session.send({"id": str(uuid.uuid4()), "method": method, "params": params})
         ids = {f.obj["id"] for f in requests.values()}
         session.collect(ANSWER_WAIT, lambda t: ids <= {f.obj.get("id") for f in t.received})
+    for count in _weight_counts(session.transcript):
+        governor.note_server_weight(count)
     yield session.transcript, requests
+
+
+def _weight_counts(transcript: Transcript) -> Iterator[int]:
+    """The REQUEST_WEIGHT counts the answers report (whatever their shape: only integers are taken)."""
+    for frame in transcript.received:
+        limits = frame.obj.get("rateLimits")
+        for entry in limits if isinstance(limits, list) else []:
+            count = entry.get("count") if isinstance(entry, dict) else None
+            if isinstance(count, int) and not isinstance(count, bool) and entry.get("rateLimitType") == \
+                    "REQUEST_WEIGHT":
+                yield count
 
 
 def _answered(api_calls: tuple[Transcript, dict[str, Frame]], method: str) -> tuple[Transcript, Frame]:

@@ -64,6 +64,7 @@ class RateLimiter:
         self.weights, self.orders_short, self.orders_long = Window(), Window(), Window()
         self.cooldown_until = 0.0
         self.banned_until = 0.0
+        self.charged = 0  # weight counted since the reset (what a client's own accounting must match)
 
     def configure(self, values: dict[str, int]) -> None:
         for name, value in values.items():
@@ -115,6 +116,7 @@ class RateLimiter:
             self.orders_short.add(now, self.short_window, orders)
             self.orders_long.add(now, self.window, orders)
         self.weights.add(now, self.window, weight)
+        self.charged += weight
 
     def retry_after(self, now: float, status: int) -> int:
         """Whole seconds until the ban (418), the cool-down (429 on weight) or the order window (429 -1015) ends."""

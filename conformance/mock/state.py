@@ -62,6 +62,7 @@ class MockState:
         return {
             "requests": self.requests,
             "used_weight_1m": self.limiter.used_weight(now),
+            "weight_charged": self.limiter.charged,
             "orders_created": led.created,
             "orders": [o.brief() for o in led.orders.values()],
             "open_orders": len(self.engine.open_orders()),

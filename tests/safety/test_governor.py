@@ -63,6 +63,15 @@ def test_the_server_used_weight_header_is_taken_when_it_is_higher(clock: FakeClo
     assert clock.slept and gov.reconciled == 1
 
 
+def test_a_used_weight_reported_outside_a_header_is_reconciled_the_same_way(clock: FakeClock) -> None:
+    gov = governor(clock, share=0.01)  # 24
+    gov.acquire(1)
+    gov.note_server_weight(20)  # a WebSocket-API answer's rateLimits count
+    assert gov.used_weight() == 20 and gov.reconciled == 1 and gov.peak_server_weight == 20
+    gov.note_server_weight(5)  # lower: our own count stands
+    assert gov.used_weight() == 20 and gov.reconciled == 1
+
+
 def test_a_lower_server_figure_never_lowers_the_local_count(clock: FakeClock) -> None:
     gov = governor(clock)
     for _ in range(10):
