@@ -2,14 +2,14 @@
 // No `import { defineConfig } from "allure"`: defineConfig only returns its argument.
 import { existsSync, readFileSync } from "node:fs";
 
-// Known issues, written by each conformance run (conformance/allure3.py) from the deviations file, plus the rule
+// Known issues, written by each conformance run (conformance/plugins/allure3.py) from the deviations file, plus the rule
 // that accepts failures the baseline already had: Allure 3 keeps them out of the quality gate's maxFailures.
 const resolutionsFile = process.env.FAPI_ALLURE_RESOLUTIONS ?? new URL("reports/allure-resolutions.json", import.meta.url);
 const knownRules = existsSync(resolutionsFile) ? JSON.parse(readFileSync(resolutionsFile, "utf8")).rules : [];
 // Every result carries an `env` label with the target's kind: one report can hold the CI mock run and the
 // nightly testnet run side by side (`nox -s report -- OTHER_RESULTS_DIR`).
 const env = (value) => ({ labels }) => labels.some((label) => label.name === "env" && label.value === value);
-// The nightly matrix (conformance/matrix.py merge) labels each target's results with its own name and lists the
+// The nightly matrix (conformance/tools/matrix.py merge) labels each target's results with its own name and lists the
 // names here: one environment per target.
 const targetsFile = process.env.FAPI_ALLURE_ENVIRONMENTS ?? new URL("reports/allure-environments.json", import.meta.url);
 const targets = existsSync(targetsFile) ? JSON.parse(readFileSync(targetsFile, "utf8")) : {};

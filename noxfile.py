@@ -225,14 +225,14 @@ def report(session: nox.Session) -> None:
 def replay(session: nox.Session) -> None:
     """Re-judge a recording offline with the current checks: `-- reports/exchanges.har` (default); replay.json."""
     _install(session)
-    session.run("python", "-m", "conformance.replay", *session.posargs, env=BYTECODE)
+    session.run("python", "-m", "conformance.tools.replay", *session.posargs, env=BYTECODE)
 
 
 @nox.session
 def drift(session: nox.Session) -> None:
     """The bundled mock against a recording, re-signed, on loopback: `-- FILE.har` or `-- --recorded DIR`."""
     _install(session)
-    session.run("python", "-m", "conformance.drift", *session.posargs, env=BYTECODE)
+    session.run("python", "-m", "conformance.tools.drift", *session.posargs, env=BYTECODE)
 
 
 @nox.session

@@ -8,12 +8,12 @@ writer. Between two wrappers of the same kind pytest runs the later-registered o
 """
 
 pytest_plugins = [
-    "conformance.options",  # the --conformance-* option table, checked at configure
-    "conformance.plugin",  # options, target start-up, collection, outcomes, rules.json
-    "conformance.fixtures",  # target, client, governor, mock control, Allure labels
-    "conformance.reporting",  # Allure attachments, environment and not-tested results
-    "conformance.allure3",  # Allure 3 env label and known issues (after the not-tested results exist)
-    "conformance.baseline_plugin",  # new/fixed against a baseline
-    "conformance.recording",  # exchanges.har (after rules.json and the baseline)
-    "conformance.safety",  # cleanup, unavailable runs, safety.json, redaction
+    "conformance.plugins.options",  # the --conformance-* option table, checked at configure
+    "conformance.plugins.core",  # options, target start-up, collection, outcomes, rules.json
+    "conformance.plugins.fixtures",  # target, client, governor, mock control, Allure labels
+    "conformance.plugins.reporting",  # Allure attachments, environment and not-tested results
+    "conformance.plugins.allure3",  # Allure 3 env label and known issues (after the not-tested results exist)
+    "conformance.plugins.baseline",  # new/fixed against a baseline
+    "conformance.plugins.recording",  # exchanges.har (after rules.json and the baseline)
+    "conformance.plugins.safety",  # cleanup, unavailable runs, safety.json, redaction
 ]

@@ -9,14 +9,15 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from conformance import checks, readers
+from conformance import checks
 from conformance.checks import auth
 from conformance.checks import errors as err
 from conformance.checks.parameters import verify_pair
-from conformance.client import FORM, Client, sign
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
-from conformance.orders import OrderFactory
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
+from conformance.harness import readers
+from conformance.harness.client import FORM, Client, sign
+from conformance.harness.orders import OrderFactory
 
 pytestmark = pytest.mark.capability("signed")
 Pairs = Sequence[tuple[str, str]]

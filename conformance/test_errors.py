@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, reconcile
+from conformance import checks
 from conformance.checks import errors as err
 from conformance.checks import http
-from conformance.client import Client
-from conformance.control import MockControl
-from conformance.errors import HarnessError, NotTested, TargetUnavailable
-from conformance.exchange import Exchange
-from conformance.orders import OrderFactory
-from conformance.session import RunState
+from conformance.data.exceptions import HarnessError, NotTested, TargetUnavailable
+from conformance.data.exchange import Exchange
+from conformance.harness import reconcile
+from conformance.harness.client import Client
+from conformance.harness.mock_control import MockControl
+from conformance.harness.orders import OrderFactory
+from conformance.harness.session import RunState
 
 PROBE = ("GET", "/fapi/v1/time")
 ORDER, BATCH, TEST_ORDER = "/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/order/test"

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, contract
-from conformance.client import Client
-from conformance.errors import HarnessError, NotTested
-from conformance.exchange import Exchange
-from conformance.orders import OrderFactory
+from conformance import checks
+from conformance.data import contract
+from conformance.data.exceptions import HarnessError, NotTested
+from conformance.data.exchange import Exchange
+from conformance.harness.client import Client
+from conformance.harness.orders import OrderFactory
 
 SYMBOL = "BTCUSDT"
 # Values for the spec's required parameters, by name; small limits keep the module's weight modest.

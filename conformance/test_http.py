@@ -11,15 +11,15 @@ import pytest
 from conformance import FIXTURES, checks
 from conformance.checks import errors as err
 from conformance.checks import http
-from conformance.client import Client
-from conformance.contract import Contract
-from conformance.control import MockControl
-from conformance.errors import HarnessError, NotTested, read_yaml
-from conformance.exchange import Exchange
-from conformance.fixtures import recorded
-from conformance.governor import Governor
-from conformance.session import RunState
-from conformance.targets import Target
+from conformance.data.contract import Contract
+from conformance.data.exceptions import HarnessError, NotTested, read_yaml
+from conformance.data.exchange import Exchange
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
+from conformance.harness.mock_control import MockControl
+from conformance.harness.session import RunState
+from conformance.harness.targets import Target
+from conformance.plugins.fixtures import recorded
 
 INVALID = FIXTURES / "cases" / "http" / "live" / "invalid-requests.yaml"
 PROBE = ("GET", "/fapi/v1/time")  # weight 1, changes nothing: the request every fault and limit test repeats

@@ -8,17 +8,18 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, readers
+from conformance import checks
 from conformance.checks import errors as err
 from conformance.checks.http import ban_follows, first_refusal_is_429
 from conformance.checks.limits import grows_in_some_pair, weight_growth
 from conformance.checks.parameters import verify_pair
-from conformance.client import Client
-from conformance.control import MockControl
-from conformance.errors import TargetUnavailable
-from conformance.exchange import Exchange
-from conformance.governor import Governor
-from conformance.orders import OrderFactory
+from conformance.data.exceptions import TargetUnavailable
+from conformance.data.exchange import Exchange
+from conformance.harness import readers
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
+from conformance.harness.mock_control import MockControl
+from conformance.harness.orders import OrderFactory
 
 SIGNED = pytest.mark.capability("signed")
 # (id, method, path, params, marks): cheap calls whose answers must carry the used-weight header.

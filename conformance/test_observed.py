@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import checks, contract
+from conformance import checks
 from conformance.checks import RuleViolation
-from conformance.errors import NotTested
-from conformance.session import RunState
+from conformance.data import contract
+from conformance.data.exceptions import NotTested
+from conformance.harness.session import RunState
 
 OPERATIONS = [pytest.param(op.id, id=op.id, marks=[pytest.mark.rule(f"schema.{op.id}")])
               for op in sorted(contract.default().operations.values(), key=lambda o: o.id)]

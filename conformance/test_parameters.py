@@ -12,12 +12,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conformance import checks, contract, readers
+from conformance import checks
 from conformance.checks.parameters import verify_pair
-from conformance.client import Client, sign
-from conformance.errors import HarnessError, NotTested
-from conformance.exchange import Exchange
-from conformance.orders import OrderFactory, filter_value
+from conformance.data import contract
+from conformance.data.exceptions import HarnessError, NotTested
+from conformance.data.exchange import Exchange
+from conformance.harness import readers
+from conformance.harness.client import Client, sign
+from conformance.harness.orders import OrderFactory, filter_value
 
 Pairs = list[tuple[str, str]]
 SHUFFLES = 3

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import checks, contract
+from conformance import checks
 from conformance.checks import parity
-from conformance.client import Client
+from conformance.data import contract
+from conformance.harness.client import Client
 
 
 def _marks(op: contract.Operation) -> list[pytest.MarkDecorator]:

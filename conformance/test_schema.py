@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, contract, generation
-from conformance import schemathesis_checks as adapter
-from conformance.acceptance import Acceptance
-from conformance.client import Client
-from conformance.exchange import Exchange
-from conformance.governor import Governor
-from conformance.orders import ORDER_PATH, OrderFactory
-from conformance.session import RunState
+from conformance import checks
+from conformance.data import contract
+from conformance.data.exchange import Exchange
+from conformance.harness import generation
+from conformance.harness import schemathesis_checks as adapter
+from conformance.harness.acceptance import Acceptance
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
+from conformance.harness.orders import ORDER_PATH, OrderFactory
+from conformance.harness.session import RunState
 
 # Share of the run's weight budget this module may spend; every case item gets an equal slice of it.
 MODULE_SHARE = 0.5

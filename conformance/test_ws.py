@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from conformance import readers
 from conformance.checks import ws
-from conformance.client import Client
-from conformance.contract import Contract
-from conformance.errors import NotTested
-from conformance.governor import Governor
-from conformance.orders import OrderFactory
-from conformance.orderstream import listen_key
-from conformance.session import RunState
-from conformance.targets import TESTNET_WS_URL, Target
-from conformance.wsclient import WsSession
-from conformance.wscontract import AsyncApi
-from conformance.wsframes import RECEIVED, Frame, Transcript, mentions
+from conformance.data.contract import Contract
+from conformance.data.exceptions import NotTested
+from conformance.data.wscontract import AsyncApi
+from conformance.data.wsframes import RECEIVED, Frame, Transcript, mentions
+from conformance.harness import readers
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
+from conformance.harness.orders import OrderFactory
+from conformance.harness.orderstream import listen_key
+from conformance.harness.session import RunState
+from conformance.harness.targets import TESTNET_WS_URL, Target
+from conformance.harness.wsclient import WsSession
 
 SYMBOL = "BTCUSDT"
 TICKER, ORDERBOOK, KLINE = f"ticker:{SYMBOL}", f"orderbook:{SYMBOL}", f"kline:{SYMBOL}:1m"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from conformance import summary
-from conformance.allure3 import BASELINE_MARK, resolution_rules
-from conformance.deviations import Deviation
+from conformance.data.deviations import Deviation
+from conformance.plugins.allure3 import BASELINE_MARK, resolution_rules
+from conformance.tools import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import FIXTURES, catalogue, contract, deviations, inputs, options
-from conformance.client import Client
-from conformance.errors import ConfigError
-from conformance.targets import SIGNED, Credentials, Target
+from conformance import FIXTURES
+from conformance.data import catalogue, contract, deviations, inputs
+from conformance.data.exceptions import ConfigError
+from conformance.harness.client import Client
+from conformance.harness.targets import SIGNED, Credentials, Target
+from conformance.plugins import options
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOTSTRAP_PYTHON = ROOT / ".nox" / "_bootstrap" / "bin" / "python"

@@ -12,7 +12,7 @@ from conftest import SuiteRun
 from mutants.mutations import MUTATIONS, _on_json
 from mutants.proxy import Answer, Mutation, Outgoing, ProxyServer
 
-from conformance import baseline
+from conformance.harness import baseline
 
 
 def _rules(**rules: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from conftest import ROOT, SuiteRun
 
-from conformance import catalogue
-from conformance.errors import CatalogueError
+from conformance.data import catalogue
+from conformance.data.exceptions import CatalogueError
 
 SHARED = ROOT.parent / "shared" / "contract"  # a clean clone in CI has ../shared beside the repository
 SOURCES = {"general-info": SHARED / "general-info.txt", "fapi-contract": SHARED / "fapi-contract.md"}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conformance import catalogue, checks
+from conformance import checks
 from conformance.checks import parameters
+from conformance.data import catalogue
 
 CHECKS = Path(__file__).resolve().parent.parent / "conformance" / "checks"
 DECORATORS = ("check", "comparison", "scenario")

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance import FIXTURES, checks, contract
+from conformance import FIXTURES, checks
 from conformance.checks import RuleViolation
-from conformance.exchange import Exchange, Request, Response
+from conformance.data import contract
+from conformance.data.exchange import Exchange, Request, Response
 
 CASES = FIXTURES / "cases"
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"

@@ -11,10 +11,11 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from conformance import FIXTURES, catalogue, checks
+from conformance import FIXTURES, checks
 from conformance.checks import RuleViolation, http
 from conformance.checks import errors as err
-from conformance.exchange import ApiError, Exchange, Request, Response
+from conformance.data import catalogue
+from conformance.data.exchange import ApiError, Exchange, Request, Response
 
 CASES = FIXTURES / "cases"
 PLACEHOLDER = re.compile(r"^\$\{(?P<rule>[a-z0-9.-]+)(?:#(?P<index>\d+))?\}$")
@@ -105,7 +106,7 @@ def test_body_shape_violation_names_the_renamed_field() -> None:
 
 
 def test_classifier_judges_only_statuses_with_a_documented_meaning() -> None:
-    from conformance.session import Observed
+    from conformance.harness.session import Observed
 
     observed = Observed()
     for status in (200, 400, 403, 404, 408, 418, 429, 500, 503):

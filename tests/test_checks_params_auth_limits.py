@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance import FIXTURES, checks, contract
+from conformance import FIXTURES, checks
 from conformance.checks import RuleViolation
 from conformance.checks.http import ban_follows, first_refusal_is_429
 from conformance.checks.parameters import compare
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange, Request, Response
+from conformance.data import contract
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange, Request, Response
 
 AREAS = ("parameters", "auth", "limits")
 KEY = "ztdx-test-key-0123456789"

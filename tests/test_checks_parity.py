@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import checks, contract
+from conformance import checks
 from conformance.checks import RuleViolation
-from conformance.exchange import Exchange, Request, Response
+from conformance.data import contract
+from conformance.data.exchange import Exchange, Request, Response
 
 RULE = ["general.testnet-parity", "general.endpoint-implemented", "general.binance-endpoint-implemented"]
 TESTNET = "api-sepolia.ztdx.io"

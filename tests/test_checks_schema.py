@@ -13,11 +13,13 @@ import httpx
 import pytest
 import yaml
 
-from conformance import FIXTURES, catalogue, checks, contract, generation
-from conformance import acceptance as positive
-from conformance import schemathesis_checks as adapter
-from conformance.errors import TargetUnavailable
-from conformance.exchange import Exchange, Request, Response
+from conformance import FIXTURES, checks
+from conformance.data import catalogue, contract
+from conformance.data.exceptions import TargetUnavailable
+from conformance.data.exchange import Exchange, Request, Response
+from conformance.harness import acceptance as positive
+from conformance.harness import generation
+from conformance.harness import schemathesis_checks as adapter
 from conformance.mock import MockServer
 
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
@@ -230,7 +232,7 @@ def _st_run(url: str, *, hooks: bool) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SCHEMATHESIS_HOOKS", "FAPI_CONFORMANCE_SYMBOLS")}
     env.update(FAPI_CONFORMANCE_URL=url, PYTHONPATH=str(FIXTURES.parent))
     if hooks:
-        env["SCHEMATHESIS_HOOKS"] = "conformance.st_hooks"
+        env["SCHEMATHESIS_HOOKS"] = "conformance.tools.st_hooks"
     cmd = [str(Path(sys.executable).with_name("st")), "run", str(contract.default().path), "--url", url,
            "--mode", "positive", "--phases", "fuzzing", "--checks", "positive_data_acceptance", "--max-examples",
            "15", "--seed", "7", "--include-operation-id", "depth", "--include-operation-id", "fundingRate",

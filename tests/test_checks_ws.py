@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from conformance import wscontract
 from conformance.checks import RuleViolation
 from conformance.checks import ws as checks
-from conformance.wsframes import RECEIVED, SENT, Frame, Transcript
+from conformance.data import wscontract
+from conformance.data.wsframes import RECEIVED, SENT, Frame, Transcript
 
 API = wscontract.default()
 NOW = int(time.time() * 1000)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conformance import contract
-from conformance.drift_shape import differences
-from conformance.exchange import Exchange, Request, Response
+from conformance.data import contract
+from conformance.data.exchange import Exchange, Request, Response
+from conformance.tools.drift_shape import differences
 
 
 def _answer(path: str, body: Any, status: int = 200) -> Exchange:

@@ -87,3 +87,50 @@ def test_cycle_finder_sees_a_cycle() -> None:
     """The walk is proven on a made-up graph: a two-module loop and a three-module loop are found, a chain is not."""
     made_up = {"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"e"}, "e": {"c"}, "f": {"a"}}
     assert cycles(made_up) == {frozenset({"a", "b"}), frozenset({"c", "d", "e"})}
+
+
+# The layers of conformance/, lowest first (issue 12, item 5): a module imports only from its own layer or lower ones.
+LAYERS = ("data", "checks", "harness", "plugins", "tools", "tests")
+
+
+def layer(module: str) -> str | None:
+    """The layer of a conformance module; None for the mock (a separate component: it imports nothing of the suite,
+    and the harness may start it)."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "data"  # conformance/__init__.py: the paths of the data files
+    if parts[1] == "mock":
+        return None
+    if parts[1] in LAYERS:
+        return parts[1]
+    if parts[1].startswith("test_") or parts[1] == "conftest":
+        return "tests"
+    raise AssertionError(f"{module} is in no layer: put it under one of conformance/{{{','.join(LAYERS[:-1])}}}/")
+
+
+def upward(edges: dict[str, set[str]] | None = None) -> list[tuple[str, str]]:
+    """Imports that point the wrong way: to a higher layer, or out of the mock into the suite."""
+    edges = graph() if edges is None else edges
+    wrong = []
+    for mod, deps in sorted(edges.items()):
+        here = layer(mod)
+        for dep in sorted(deps):
+            there = layer(dep)
+            if (here is None and there is not None) or (
+                    here is not None and there is not None and LAYERS.index(there) > LAYERS.index(here)):
+                wrong.append((mod, dep))
+    return wrong
+
+
+def test_imports_point_one_way() -> None:
+    """data -> checks -> harness -> plugins -> tools -> tests, and the mock imports nothing of the rest."""
+    wrong = upward()
+    assert not wrong, f"imports against the layers {' -> '.join(LAYERS)} (or out of the mock): {wrong}"
+
+
+def test_the_layer_check_sees_an_upward_import() -> None:
+    made_up = {"conformance.data.contract": {"conformance.harness.client"}, "conformance.harness.client": set(),
+               "conformance.mock.app": {"conformance.data.contract"}, "conformance.test_x": {"conformance.mock.app"},
+               "conformance.checks.general": {"conformance.data.contract"}}
+    assert upward(made_up) == [("conformance.data.contract", "conformance.harness.client"),
+                               ("conformance.mock.app", "conformance.data.contract")]

@@ -1,4 +1,4 @@
-"""The nightly matrix (conformance/matrix.py): the list of targets, and the merge of their runs into one report."""
+"""The nightly matrix (conformance/tools/matrix.py): the list of targets and the merge of their runs into one report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import matrix
+from conformance.tools import matrix
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,11 +45,11 @@ def test_a_bad_list_is_one_error_saying_what_to_do(listing: str, extra: str, say
 def test_the_cli_prints_a_github_output_line_or_one_error_line_with_exit_4(tmp_path: Path) -> None:
     listing = tmp_path / "targets.txt"
     listing.write_text("https://eu.example.com\n", encoding="utf-8")
-    ok = subprocess.run([sys.executable, "-m", "conformance.matrix", "targets", str(listing)], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "conformance.tools.matrix", "targets", str(listing)], cwd=ROOT,
                         capture_output=True, text=True, timeout=60, check=False)
     assert ok.returncode == 0 and ok.stdout.count("\n") == 1 and ok.stdout.startswith("matrix=")
     assert [t["name"] for t in json.loads(ok.stdout.removeprefix("matrix="))] == ["mock", "testnet", "eu-example-com"]
-    bad = subprocess.run([sys.executable, "-m", "conformance.matrix", "targets", str(listing), "--extra", "nope"],
+    bad = subprocess.run([sys.executable, "-m", "conformance.tools.matrix", "targets", str(listing), "--extra", "nope"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == matrix.EXIT_USAGE and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("fapi-conformance: ")
@@ -115,7 +115,7 @@ def test_a_target_whose_run_left_no_rules_is_a_column_that_says_so(tmp_path: Pat
 
 def test_merge_without_artifacts_is_one_line_and_exit_4(tmp_path: Path) -> None:
     (tmp_path / "artifacts").mkdir()
-    done = subprocess.run([sys.executable, "-m", "conformance.matrix", "merge", str(tmp_path / "artifacts"),
+    done = subprocess.run([sys.executable, "-m", "conformance.tools.matrix", "merge", str(tmp_path / "artifacts"),
                            str(tmp_path / "reports")], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == matrix.EXIT_USAGE and done.stderr.count("\n") == 1 and "no nightly-<name>" in done.stderr

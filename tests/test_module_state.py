@@ -30,7 +30,7 @@ ALLOWED = {
     # Append-only and process-wide on purpose: a secret must be masked by every writer of the process (log
     # handlers, files scrubbed after the run, a second run in the same process), and forgetting one is the
     # failure this table exists to prevent. Nothing is ever removed or read back except to mask it.
-    ("redact.py", "_SECRETS"): "secrets to mask",
+    ("harness/redact.py", "_SECRETS"): "secrets to mask",
 }
 
 
@@ -162,7 +162,7 @@ def test_registries_are_frozen_after_import() -> None:
 
     from conformance import checks
     from conformance.checks import parameters
-    from conformance.errors import HarnessError
+    from conformance.data.exceptions import HarnessError
 
     checks.load_all()
     for registry in (checks.REGISTRY, parameters.COMPARISONS, checks.SCENARIOS):

@@ -17,7 +17,7 @@ from mutants.proxy import ProxyServer
 from mutants.targets import TARGETS
 from test_wrong_targets import WHOLE_SUITE
 
-from conformance import catalogue
+from conformance.data import catalogue
 
 # mutant -> (-k slice of the suite, the rule that must fail); a SHOULD rule fails only under --conformance-strict
 BREAKING = {

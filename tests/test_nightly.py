@@ -12,8 +12,10 @@ from conftest import SuiteRun
 from mutants.mutations import MUTATIONS
 from mutants.proxy import ProxyServer
 
-from conformance import checks, drift, har, replay
+from conformance import checks
 from conformance.checks import Check, RuleViolation
+from conformance.harness import har
+from conformance.tools import drift, replay
 
 SLICE = ["-k", "test_general or test_parameters or test_auth or test_errors", "--conformance-examples=2"]
 SHARED_RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded"

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue, checks, contract, outcomes, redact
+from conformance import checks
 from conformance.checks import RuleViolation, parameters
-from conformance.errors import HarnessError, NotTested, OperationNotImplemented, TargetUnavailable
-from conformance.exchange import Exchange, Request, Response
+from conformance.data import catalogue, contract
+from conformance.data.exceptions import HarnessError, NotTested, OperationNotImplemented, TargetUnavailable
+from conformance.data.exchange import Exchange, Request, Response
+from conformance.harness import outcomes, redact
 
 CAT = catalogue.default()
 MSG_503 = CAT["errors.503-service-unavailable"].messages[0]

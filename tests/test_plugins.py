@@ -16,7 +16,7 @@ def _plugins() -> list[str]:
 
 
 def _imports(module: str) -> set[str]:
-    path = CONFTEST.parent / f"{module.rsplit('.', 1)[1]}.py"
+    path = CONFTEST.parent.parent.joinpath(*module.split(".")).with_suffix(".py")
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out: set[str] = set()
     for node in tree.body:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue
+from conformance.data import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 # Its module fixtures run the suite and build reports: under xdist the module stays on one worker, so they run once.
@@ -32,7 +32,7 @@ OUTCOMES = '''
 import pytest
 from conformance import checks
 from conformance.checks import RuleViolation
-from conformance.errors import NotTested, TargetUnavailable
+from conformance.data.exceptions import NotTested, TargetUnavailable
 
 @pytest.mark.rule("general.json-responses")
 def test_contract_violation():

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from conftest import SuiteRun, closed_port
 
-from conformance import catalogue
-from conformance.session import EXIT_TARGET_UNAVAILABLE
+from conformance.data import catalogue
+from conformance.harness.session import EXIT_TARGET_UNAVAILABLE
 
 # Judged only where the target is the documented testnet host: on the mock, nothing can judge it.
 TESTNET_ONLY = ("general.testnet-parity", "ws.testnet-url")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance import contract
+from conformance.data import contract
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
 SPEC = contract.default()

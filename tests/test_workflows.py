@@ -98,7 +98,7 @@ def test_nightly_runs_every_listed_target_as_a_matrix_and_merges_them_into_one_r
     assert dispatch["inputs"]["targets"]["type"] == "string"
     jobs = nightly["jobs"]
     listing = next(s for s in jobs["targets"]["steps"] if s.get("id") == "list")
-    assert listing["run"].startswith("python3 -m conformance.matrix targets .github/nightly-targets.txt")
+    assert listing["run"].startswith("python3 -m conformance.tools.matrix targets .github/nightly-targets.txt")
     assert listing["env"]["EXTRA_TARGETS"] == "${{ inputs.targets }}"  # into the shell through env, never inline
     assert jobs["targets"]["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
     run = jobs["conformance"]
@@ -108,10 +108,10 @@ def test_nightly_runs_every_listed_target_as_a_matrix_and_merges_them_into_one_r
     report = jobs["report"]
     assert report["needs"] == "conformance" and report["if"] == "always()"
     runs = [s["run"] for s in report["steps"] if "run" in s]
-    assert runs == ["python3 -m conformance.matrix merge artifacts reports", "python3 noxfile.py -s report"]
+    assert runs == ["python3 -m conformance.tools.matrix merge artifacts reports", "python3 noxfile.py -s report"]
     download = next(s for s in report["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
     assert download["with"] == {"pattern": "nightly-*", "path": "artifacts"}
-    from conformance import matrix
+    from conformance.tools import matrix
 
     matrix.targets((ROOT / ".github" / "nightly-targets.txt").read_text(encoding="utf-8"))  # the file parses
     # The job must fail on a MUST failure: no step may swallow the nox exit status.

@@ -16,8 +16,8 @@ from conftest import SuiteRun
 from mutants.proxy import ProxyServer
 from mutants.targets import PARTIAL_PATHS, TARGETS
 
-from conformance import contract
 from conformance.checks import parity
+from conformance.data import contract
 
 # An external mock keeps the documented limits unless told otherwise: these runs raise them (as the bundled mock
 # does), so that pacing does not dominate; the budget follows.
@@ -45,7 +45,7 @@ def _outputs_parse(result: SuiteRun) -> ET.Element:
     reports = result.junit.parent
     json.loads((reports / "safety.json").read_text(encoding="utf-8"))
     har = reports / "exchanges.har"
-    if har.exists():  # written whenever a test sent something (conformance/recording.py)
+    if har.exists():  # written whenever a test sent something (conformance/plugins/recording.py)
         entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
         assert all("request" in e and "response" in e for e in entries)
     assert result.rules.get("rules"), "rules.json has no rules"

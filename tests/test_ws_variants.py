@@ -11,7 +11,7 @@ import pytest
 from conftest import SuiteRun
 from mutants.ws import WS_VARIANTS, ws_variant_server
 
-from conformance import catalogue, wscontract
+from conformance.data import catalogue, wscontract
 
 BREAKING = {
     "ws-non-json-frame": "ws.json-text-frames",

@@ -8,9 +8,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from conformance import catalogue
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
+from conformance.data import catalogue
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
 
 CheckFn = Callable[[Exchange], None]
 Applies = Callable[[Exchange], bool]

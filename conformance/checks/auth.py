@@ -11,8 +11,8 @@ import re
 
 from conformance.checks import RuleViolation, check, judged, scenario
 from conformance.checks.parameters import answered_like_the_reference, comparison, error_code, summary
-from conformance.errors import HarnessError, NotTested
-from conformance.exchange import Exchange
+from conformance.data.exceptions import HarnessError, NotTested
+from conformance.data.exchange import Exchange
 
 # Documented auth codes (fapi-contract §2.4): which ones may answer which failure. ZTDX names only -1021.
 BAD_SIGNATURE_CODES = (-1022, -1002)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from conformance import FIXTURES, catalogue, contract
+from conformance import FIXTURES
 from conformance.checks import RuleViolation, check, judged, scenario
-from conformance.errors import HarnessError, read_yaml
-from conformance.exchange import Exchange
+from conformance.data import catalogue, contract
+from conformance.data.exceptions import HarnessError, read_yaml
+from conformance.data.exchange import Exchange
 
 BODY_SHAPE = "errors.body-shape"
 UNKNOWN_ERROR = "errors.unknown-error-retry"

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from conformance.checks import RuleViolation, check
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
 
 JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
 MS_FLOOR = 1_420_070_400_000  # 2015-01-01T00:00:00Z: older than any fapi data

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from conformance.checks import RuleViolation, judged, run, scenario
 from conformance.checks.errors import describe
 from conformance.checks.parameters import summary
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
 
 INVALID_REQUEST = "http.4xx-invalid-request"
 RATE_LIMIT = "http.429-rate-limit"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from conformance.checks import RuleViolation, check, judged, scenario
 from conformance.checks.parameters import comparison
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
 
 USED_WEIGHT = "x-mbx-used-weight-1m"
 ORDER_COUNTS = ("x-mbx-order-count-10s", "x-mbx-order-count-1m")

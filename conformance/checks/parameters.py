@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance import catalogue
 from conformance.checks import Registry, RuleViolation, attach, check, judged, notify
-from conformance.errors import HarnessError
-from conformance.exchange import Exchange
+from conformance.data import catalogue
+from conformance.data.exceptions import HarnessError
+from conformance.data.exchange import Exchange
 
 Comparison = Callable[[str, Exchange, Exchange], None]
 COMPARISONS: Registry[Comparison] = Registry("comparison")  # frozen by checks.load_all

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from conformance.checks import RuleViolation, check
-from conformance.contract import Operation
-from conformance.exchange import Exchange
+from conformance.data.contract import Operation
+from conformance.data.exchange import Exchange
 
 ENDPOINT_IMPLEMENTED = "general.endpoint-implemented"
 TESTNET_PARITY = "general.testnet-parity"

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from jsonschema.exceptions import best_match
 
-from conformance import contract
 from conformance.checks import RuleViolation, check
-from conformance.exchange import Exchange
+from conformance.data import contract
+from conformance.data.exchange import Exchange
 
 
 def _validator_for(ex: Exchange) -> tuple[contract.Validator | None, str]:

@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator
 
 from conformance.checks import RuleViolation, judged, scenario
 from conformance.checks.general import _ms_problem, _named_values
-from conformance.wscontract import AsyncApi
-from conformance.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript, mentions
+from conformance.data.wscontract import AsyncApi
+from conformance.data.wsframes import PRIVATE_EVENT_TYPES, RECEIVED, SENT, Frame, Transcript, mentions
 
 TIME_KEYS = frozenset({"timestamp", "time", "E", "T", "open_time", "close_time", "openTime", "closeTime",
                        "updateTime", "update_time", "transactTime", "serverTime"})

@@ -31,7 +31,7 @@ def public_operations() -> list[str]:
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from conformance import contract
+    from conformance.data import contract
 
     return sorted(op.id for op in contract.default().operations.values() if not op.signed)
 
@@ -85,7 +85,7 @@ def compare(repeats: int, examples: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, mock_process() as url:
         config = Path(tmp) / "schemathesis.toml"
         config.write_text(ST_CONFIG)
-        # bench_hooks also loads conformance.st_hooks: the target's symbols and ordered windows, as the module does
+        # bench_hooks also loads conformance.tools.st_hooks: the target's symbols, ordered windows, as the module does
         env = {"SCHEMATHESIS_HOOKS": "bench_hooks", "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}",
                "FAPI_CONFORMANCE_URL": url}
         for _ in range(repeats):  # interleaved, so drift on a shared runner hits both alike

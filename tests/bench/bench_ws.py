@@ -11,9 +11,9 @@ from typing import Any
 from bench_common import mock_process
 from websockets.sync.client import connect
 
-from conformance import wscontract
 from conformance.checks import ws as checks
-from conformance.wsclient import WsBudget, WsSession
+from conformance.data import wscontract
+from conformance.harness.wsclient import WsBudget, WsSession
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 SCALE = 0.01  # the mock's cadences a hundred times faster: orderbook every 5 ms, ticker every 20 ms

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance import catalogue
-from conformance.targets import MOCK_DEFAULT_SECRET
+from conformance.data import catalogue
+from conformance.harness.targets import MOCK_DEFAULT_SECRET
 
 from .proxy import Answer, MutantProxy, Mutation, Outgoing
 

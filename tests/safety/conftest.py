@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.client import Client
-from conformance.contract import Contract
-from conformance.governor import Governor
-from conformance.targets import SIGNED, TRADING, Credentials, Target
+from conformance.data.contract import Contract
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
+from conformance.harness.targets import SIGNED, TRADING, Credentials, Target
 
 KEY, SECRET = "unit-key-5a5a5a5a5a", "unit-secret-a5a5a5a5a5"
 

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from conformance import contract
+from conformance.data import contract
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-PLUGINS = ["-p", "conformance.plugin", "-p", "conformance.fixtures", "-p", "conformance.safety"]
+PLUGINS = ["-p", "conformance.plugins.core", "-p", "conformance.plugins.fixtures", "-p", "conformance.plugins.safety"]
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 HEX64 = re.compile(r"[0-9a-f]{64}")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.errors import TargetUnavailable
-from conformance.exchange import Exchange, Request, Response
-from conformance.governor import CIRCUIT_FAILURES, RETRY_AFTER_MARGIN, Governor
+from conformance.data.exceptions import TargetUnavailable
+from conformance.data.exchange import Exchange, Request, Response
+from conformance.harness.governor import CIRCUIT_FAILURES, RETRY_AFTER_MARGIN, Governor
 
 from .conftest import FakeClock
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import targets
-from conformance.errors import ConfigError
-from conformance.targets import FAULTS, PROVOKE_LIMITS, SIGNED, TRADING
+from conformance.data.exceptions import ConfigError
+from conformance.harness import targets
+from conformance.harness.targets import FAULTS, PROVOKE_LIMITS, SIGNED, TRADING
 
 
 class Probe:

@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import contract, targets
-from conformance.client import Client
-from conformance.governor import Governor
+from conformance.data import contract
+from conformance.harness import targets
+from conformance.harness.client import Client
+from conformance.harness.governor import Governor
 
 from .live import control, mock_server, run, scenario
 

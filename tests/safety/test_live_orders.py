@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance import contract, targets
-from conformance.client import Client
-from conformance.errors import TargetUnavailable
-from conformance.orders import OrderFactory
+from conformance.data import contract
+from conformance.data.exceptions import TargetUnavailable
+from conformance.harness import targets
+from conformance.harness.client import Client
+from conformance.harness.orders import OrderFactory
 
 from .live import ROOT, control, mock_server, scenario, suite_command
 
@@ -73,8 +74,8 @@ def test_an_interrupted_run_leaves_no_open_orders(tmp_path: Path) -> None:
 def test_an_unknown_outcome_is_confirmed_by_the_order_channel_first(executed: bool) -> None:
     """With the run's order-channel listener, an executed order is confirmed by its event (no orderId query); an
     order that was not executed has no event, and the orderId query still decides."""
-    from conformance import orderstream
-    from conformance.wsclient import WsBudget
+    from conformance.harness import orderstream
+    from conformance.harness.wsclient import WsBudget
 
     with mock_server() as mock:
         client = Client(targets.resolve(mock.url), contract=contract.default())

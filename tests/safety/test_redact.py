@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance import redact
-from conformance.exchange import Exchange, Request, Response
+from conformance.data.exchange import Exchange, Request, Response
+from conformance.harness import redact
 
 KEY, SECRET, SIG = "redact-key-7f7f7f7f", "redact-secret-3c3c3c3c", "ab" * 32
 

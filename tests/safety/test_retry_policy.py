@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from conformance import catalogue, retry
-from conformance.errors import TargetUnavailable
+from conformance.data import catalogue
+from conformance.data.exceptions import TargetUnavailable
+from conformance.harness import retry
 
 from .conftest import FakeClock, answer
 

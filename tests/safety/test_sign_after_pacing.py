@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from conformance.governor import Governor
+from conformance.harness.governor import Governor
 
 from .conftest import FakeClock, answer
 
@@ -27,8 +27,8 @@ def test_the_timestamp_is_taken_after_the_pacing_wait(scripted: Callable[..., tu
 
 
 def test_the_client_never_follows_a_redirect() -> None:
-    from conformance.client import Client
-    from conformance.targets import SIGNED, Credentials, Target
+    from conformance.harness.client import Client
+    from conformance.harness.targets import SIGNED, Credentials, Target
 
     target = Target("unit", "http://127.0.0.1:9", "unknown", frozenset({SIGNED}), Credentials("k" * 16, "s" * 16))
     client = Client(target)

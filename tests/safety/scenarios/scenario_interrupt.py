@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.client import Client
-from conformance.orders import RUN_PREFIX, OrderFactory
+from conformance.harness.client import Client
+from conformance.harness.orders import RUN_PREFIX, OrderFactory
 
 
 @pytest.mark.capability("trading")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import Client
+from conformance.harness.client import Client
 
 
 @pytest.mark.parametrize("n", range(30))

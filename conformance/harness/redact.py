@@ -1,0 +1,76 @@
+"""Secret redaction for everything the suite prints, logs, attaches or writes."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from conformance.data.exchange import Exchange
+
+MASK = "<redacted>"
+XML_MASK = "&lt;redacted&gt;"  # the same mask inside XML/HTML text, which must stay well-formed
+_SIGNATURE = re.compile(r"(signature=)[0-9A-Za-z%]+", re.IGNORECASE)
+# The same value printed from a dict or JSON: 'signature': 'ab12…' / "signature":"ab12…"
+_SIGNATURE_FIELD = re.compile(r"""(["']signature["']\s*:\s*["'])[0-9A-Za-z%]+""", re.IGNORECASE)
+# A key's value ends at white space, a quote, a comma, a brace, or markup (`<`, `&`: XML/HTML text and the mask).
+_KEY_HEADER = re.compile(r"(x-mbx-apikey[\"']?\s*[:=]\s*[\"']?)[^\s\"',}<&]+", re.IGNORECASE)
+_SECRETS: set[str] = set()
+
+
+def register_secret(*values: str | None) -> None:
+    """Remember secret values (API key, secret) so that every later redaction removes them."""
+    _SECRETS.update(v for v in values if v and len(v) >= 6)
+
+
+def redact(text: str, mask: str = MASK) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, mask)
+    text = _SIGNATURE.sub(rf"\g<1>{mask}", text)
+    text = _SIGNATURE_FIELD.sub(rf"\g<1>{mask}", text)
+    return _KEY_HEADER.sub(rf"\g<1>{mask}", text)
+
+
+def request_text(exchange: Exchange) -> str:
+    req = exchange.request
+    headers = "\n".join(f"{k}: {v}" for k, v in sorted(req.headers.items()))
+    body = req.body.decode("utf-8", "replace")
+    return redact(f"{req.method} {req.url}\n{headers}\n\n{body}".rstrip())
+
+
+def response_text(exchange: Exchange) -> str:
+    resp = exchange.response
+    headers = "\n".join(f"{k}: {v}" for k, v in sorted(resp.headers.items()))
+    return redact(f"HTTP {resp.status}\n{headers}\n\n{resp.text[:20000]}".rstrip())
+
+
+def curl(exchange: Exchange) -> str:
+    """A one-line reproduction command with secrets redacted (re-sign before replaying a signed call)."""
+    req = exchange.request
+    if req.method == "WS":  # a WebSocket conversation: the frames the suite sent, one a line, into websocat
+        frames = [line.split(" ", 2)[2] for line in req.body.decode("utf-8", "replace").splitlines()
+                  if line.count(" ") >= 2]
+        return redact(f"printf '%s\\n' {' '.join(shlex.quote(f) for f in frames)} | websocat {shlex.quote(req.url)}")
+    parts = ["curl", "-sS", "-X", req.method, shlex.quote(req.url)]
+    for name, value in sorted(req.headers.items()):
+        if name in ("x-mbx-apikey", "content-type"):
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if req.body:
+        parts += ["--data", shlex.quote(req.body.decode("utf-8", "replace"))]
+    return redact(" ".join(parts))
+
+
+def scrub_file(path: Path, max_bytes: int = 20_000_000) -> bool:
+    """Rewrite a text output file with secrets redacted; True when something had to be removed."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return False
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # binary files (screenshots) never contain what this suite sends
+    markup = path.suffix.lower() in (".xml", ".html", ".htm")
+    clean = redact(text, XML_MASK if markup else MASK)
+    if clean == text:
+        return False
+    path.write_text(clean, encoding="utf-8")
+    return True
