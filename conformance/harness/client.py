@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
@@ -72,6 +73,29 @@ def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def _plain(pairs: Sequence[tuple[str, str]]) -> bool:
+    """Every name once, every value printable ASCII: parameters any target reads as sent."""
+    names = [k for k, _ in pairs]
+    return len(names) == len(set(names)) and all(v.isascii() and v.isprintable() for _, v in pairs)
+
+
+def _content_params(content: bytes | None) -> dict[str, str]:
+    """The parameters a raw body carries, read as a form or a JSON object ({} when it is neither)."""
+    if not content:
+        return {}
+    try:
+        text = content.decode()
+    except UnicodeDecodeError:
+        return {}
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in obj.items()} if isinstance(obj, dict) else {}
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """A request before signing: signed again on every try, so a retry never reuses a stale timestamp."""
@@ -88,6 +112,21 @@ class _Prepared:
 
     def params(self) -> dict[str, str]:
         return dict(self.body) | dict(self.query)
+
+    def weight(self) -> int:
+        """What the target will count for this request. Where parameters sit is itself under test (a GET with its
+        parameters in the body, a hand-encoded payload): a target that reads the query only weighs a GET without
+        its body's `symbol` or `limit` (40 for openOrders instead of 1), one that merges them weighs the merged
+        set, and one that cannot read them (a repeated name, a value that is not plain text: generated negative
+        cases) weighs it as if none were sent; the budget pays the largest."""
+        op = self.operation
+        if op is None:
+            return 1
+        body = dict(self.body) | _content_params(self.content)
+        weights = [op.weight(body | dict(self.query)), op.weight(dict(self.query))]
+        if not (_plain(self.query) and _plain(self.body)) or (self.content and not _content_params(self.content)):
+            weights.append(op.weight({}))
+        return max(weights)
 
     @property
     def creates_orders(self) -> bool:
@@ -126,18 +165,22 @@ class Client:
         credits = getattr(self._paced, "credits", None)
         if credits is None:
             credits = self._paced.credits = {}
-        key = (method.upper(), path)
-        while credits.get(key, 0) < count:
+        paid = credits.setdefault((method.upper(), path), [])
+        while len(paid) < count:
             self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
-            credits[key] = credits.get(key, 0) + 1
+            paid.append(weight)
 
-    def _paid(self, req: _Prepared) -> bool:
-        credits = getattr(self._paced, "credits", None) or {}
-        key = (req.method, req.path)
-        if credits.get(key, 0) > 0:
-            credits[key] -= 1
-            return True
-        return False
+    def _pay(self, req: _Prepared) -> None:
+        """Pay this request's weight, less what pace_now() already paid for it (the rest, if it weighs more as
+        sent: its parameters moved to the body, say)."""
+        op, weight = req.operation, req.weight()
+        paid = (getattr(self._paced, "credits", None) or {}).get((req.method, req.path))
+        if paid:
+            extra = weight - paid.pop(0)
+            if extra > 0:
+                self.governor.acquire(extra)
+            return
+        self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
 
     def close(self) -> None:
         self.http.close()
@@ -195,11 +238,9 @@ class Client:
     def _send(self, req: _Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
         op = req.operation
-        weight = op.weight(req.params()) if op else 1
         # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and
         # earn a -1021 the target never deserved (a small --conformance-budget paces for tens of seconds).
-        if not self._paid(req):
-            self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
+        self._pay(req)
         admitted = self.governor.clock()  # the server counts it on arrival: after signing and a free slot
         given: dict[str, Any] = dict(req.headers)
         query, hdrs = self._sign(req.query, req.body, given) if req.signed else (req.query, given)

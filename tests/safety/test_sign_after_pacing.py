@@ -56,3 +56,24 @@ def test_pace_now_pays_for_the_next_calls_once(scripted: Callable[..., tuple], c
     assert len(clock.slept) == waited and governor.sent == 4 and len(seen) == 4
     client.call("GET", "/fapi/v1/order", params)  # the credits are used up: paced again
     assert len(clock.slept) > waited and governor.sent == 5
+
+
+def test_a_request_pays_what_the_target_may_count_wherever_its_parameters_sit(scripted: Callable[..., tuple],
+                                                                              clock: FakeClock) -> None:
+    """A GET with its `symbol` in the body is weighed as the target that reads the query only weighs it (openOrders
+    without a symbol: 40); in the query it weighs 1. A pace_now() credit paid for the query placement is topped up."""
+    governor = Governor(share=1.0, clock=clock, sleep=clock.sleep)
+    client, _ = scripted(lambda request: answer(200, []), governor)
+    client.call("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"})
+    assert governor.total_weight == 1
+    client.call("GET", "/fapi/v1/openOrders", form={"symbol": "BTCUSDT"})
+    assert governor.total_weight == 41
+    client.call("GET", "/fapi/v1/openOrders", content=b"symbol=BTCUSDT", content_type="text/plain")
+    assert governor.total_weight == 81
+    client.pace_now("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"})  # paid 1
+    client.call("GET", "/fapi/v1/openOrders", form={"symbol": "BTCUSDT"})  # weighs 40: 39 more
+    assert governor.total_weight == 121
+    client.call("GET", "/fapi/v1/openOrders", {"symbol": "\u00bf\u00a2\x14"})  # unreadable: weighed without it
+    assert governor.total_weight == 161
+    client.call("GET", "/fapi/v1/openOrders", [("symbol", "BTCUSDT"), ("symbol", "ETHUSDT")])  # a repeated name
+    assert governor.total_weight == 201
