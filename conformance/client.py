@@ -210,7 +210,7 @@ class Client:
         attempt = 1
         while True:
             exchange = self._send(request)
-            kind = None if allow_faults else retry.classify(exchange)
+            kind = None if allow_faults else retry.failure_kind(exchange)
             if kind == "throttled" and _checks().errors.exempt_request(exchange):
                 kind = None  # -1008 on a cancel or reduce-only order breaks the exemption: judged, not retried
             if kind == retry.UNKNOWN_STATUS:

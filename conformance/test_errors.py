@@ -16,7 +16,6 @@ from conformance.control import MockControl
 from conformance.errors import HarnessError, NotTested, TargetUnavailable
 from conformance.exchange import Exchange
 from conformance.orders import OrderFactory
-from conformance.session import RunState
 
 PROBE = ("GET", "/fapi/v1/time")
 ORDER, BATCH, TEST_ORDER = "/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/order/test"
@@ -26,11 +25,7 @@ FAULT_RULES = {"unknown-status": "errors.503-unknown-status", "service-unavailab
 SYMBOL = "BTCUSDT"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _classify_what_the_client_sees(client: Client, run_state: RunState) -> Iterator[None]:
-    client.listeners.append(run_state.classified)
-    yield
-    client.listeners.remove(run_state.classified)
+pytestmark = pytest.mark.usefixtures("classified_answers")  # what the client sees, for test_http's passive test
 
 
 @pytest.fixture
