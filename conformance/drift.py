@@ -25,12 +25,12 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from conformance import FIXTURES, REPORTS, contract, har
-from conformance.client import sign
 from conformance.drift_recorded import Case, recorded_cases
 from conformance.drift_shape import TIME_UNIT, TYPES, Difference, differences
 from conformance.errors import ConfigError, read_yaml
 from conformance.exchange import Exchange
 from conformance.redact import MASK
+from conformance.request import sign
 from conformance.targets import MOCK_DEFAULT_KEY, MOCK_DEFAULT_SECRET
 
 EXIT_SAME, EXIT_DRIFT, EXIT_USAGE = 0, 1, 4

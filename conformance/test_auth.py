@@ -13,10 +13,11 @@ from conformance import checks, readers
 from conformance.checks import auth
 from conformance.checks import errors as err
 from conformance.checks.parameters import verify_pair
-from conformance.client import FORM, Client, sign
+from conformance.client import FORM, Client
 from conformance.errors import HarnessError
 from conformance.exchange import Exchange
 from conformance.orders import OrderFactory
+from conformance.request import sign
 
 pytestmark = pytest.mark.capability("signed")
 Pairs = Sequence[tuple[str, str]]

@@ -14,10 +14,11 @@ import pytest
 
 from conformance import checks, contract, readers
 from conformance.checks.parameters import verify_pair
-from conformance.client import Client, sign
+from conformance.client import Client
 from conformance.errors import HarnessError, NotTested
 from conformance.exchange import Exchange
 from conformance.orders import OrderFactory, filter_value
+from conformance.request import sign
 
 Pairs = list[tuple[str, str]]
 SHUFFLES = 3
