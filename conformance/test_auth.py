@@ -16,8 +16,9 @@ from conformance.checks.parameters import verify_pair
 from conformance.data.exceptions import HarnessError
 from conformance.data.exchange import Exchange
 from conformance.harness import readers
-from conformance.harness.client import FORM, Client, sign
+from conformance.harness.client import FORM, Client
 from conformance.harness.orders import OrderFactory
+from conformance.harness.request import sign
 
 pytestmark = pytest.mark.capability("signed")
 Pairs = Sequence[tuple[str, str]]

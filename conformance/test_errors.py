@@ -17,7 +17,6 @@ from conformance.harness import reconcile
 from conformance.harness.client import Client
 from conformance.harness.mock_control import MockControl
 from conformance.harness.orders import OrderFactory
-from conformance.harness.session import RunState
 
 PROBE = ("GET", "/fapi/v1/time")
 ORDER, BATCH, TEST_ORDER = "/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/order/test"
@@ -27,11 +26,7 @@ FAULT_RULES = {"unknown-status": "errors.503-unknown-status", "service-unavailab
 SYMBOL = "BTCUSDT"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _classify_what_the_client_sees(client: Client, run_state: RunState) -> Iterator[None]:
-    client.listeners.append(run_state.classified)
-    yield
-    client.listeners.remove(run_state.classified)
+pytestmark = pytest.mark.usefixtures("classified_answers")  # what the client sees, for test_http's passive test
 
 
 @pytest.fixture

@@ -45,13 +45,7 @@ def _invalid_requests() -> list[Any]:
     return params
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _classify_what_the_client_sees(client: Client, run_state: RunState) -> Iterator[None]:
-    # Only while the http/errors modules run: other modules inject faults that break these rules on purpose
-    # (a one-shot -1008 on a market endpoint, say), which must not read as the target's failure.
-    client.listeners.append(run_state.classified)
-    yield
-    client.listeners.remove(run_state.classified)
+pytestmark = pytest.mark.usefixtures("classified_answers")  # what the client sees, for the passive test below
 
 
 @pytest.mark.rule("http.4xx-invalid-request", "errors.body-shape", "errors.documented-code")

@@ -18,8 +18,9 @@ from conformance.data import contract
 from conformance.data.exceptions import HarnessError, NotTested
 from conformance.data.exchange import Exchange
 from conformance.harness import readers
-from conformance.harness.client import Client, sign
+from conformance.harness.client import Client
 from conformance.harness.orders import OrderFactory, filter_value
+from conformance.harness.request import sign
 
 Pairs = list[tuple[str, str]]
 SHUFFLES = 3

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import ws
+from conformance.checks import ws_payloads as payloads
 from conformance.data.contract import Contract
 from conformance.data.exceptions import NotTested
 from conformance.data.wscontract import AsyncApi
@@ -165,19 +166,19 @@ def test_one_connection_carries_events_of_several_subscriptions(public_stream: T
 @pytest.mark.rule("ws.ticker-payload")
 def test_ticker_events_carry_the_documented_fields(public_stream: Transcript, asyncapi: AsyncApi) -> None:
     _events(public_stream, "ticker", TICKER)
-    ws.payload_matches(public_stream, asyncapi, "ticker", "ws.ticker-payload")
+    payloads.payload_matches(public_stream, asyncapi, "ticker", "ws.ticker-payload")
 
 
 @pytest.mark.rule("ws.orderbook-levels")
 def test_orderbook_events_carry_sorted_uncrossed_levels(public_stream: Transcript, asyncapi: AsyncApi) -> None:
     _events(public_stream, "orderbook", ORDERBOOK)
-    ws.orderbook_levels(public_stream, asyncapi)
+    payloads.orderbook_levels(public_stream, asyncapi)
 
 
 @pytest.mark.rule("ws.millisecond-timestamps")
 def test_times_in_stream_events_are_milliseconds(public_stream: Transcript) -> None:
     _events(public_stream, "orderbook", ORDERBOOK)
-    ws.millisecond_timestamps(public_stream)
+    payloads.millisecond_timestamps(public_stream)
 
 
 @pytest.mark.rule("ws.ascending-time-order")
@@ -185,7 +186,7 @@ def test_kline_snapshot_is_earliest_first(public_stream: Transcript) -> None:
     snapshot = _events(public_stream, "kline_snapshot", KLINE)
     if not any(isinstance(f.payload, list) and len(f.payload) > 1 for f in snapshot):
         raise NotTested("nothing to judge: the kline snapshot holds fewer than two candles")
-    ws.ascending_time_order(public_stream)
+    payloads.ascending_time_order(public_stream)
 
 
 @pytest.mark.rule("ws.cadence")
@@ -193,7 +194,7 @@ def test_kline_snapshot_is_earliest_first(public_stream: Transcript) -> None:
 def test_public_channel_publishes_at_its_documented_cadence(public_stream: Transcript, asyncapi: AsyncApi,
                                                             channel: str, kind: str) -> None:
     _events(public_stream, kind, channel, at_least=EVENTS_FOR_CADENCE)
-    ws.cadence(public_stream, channel, kind, asyncapi, EVENTS_FOR_CADENCE)
+    payloads.cadence(public_stream, channel, kind, asyncapi, EVENTS_FOR_CADENCE)
 
 
 # -- the private stream -------------------------------------------------------------------------------------------
@@ -320,9 +321,9 @@ def _array_result(api_calls: tuple[Transcript, dict[str, Frame]]) -> Transcript:
 
 @pytest.mark.rule("ws.millisecond-timestamps")
 def test_times_in_websocket_api_results_are_milliseconds(api_calls: tuple[Transcript, dict[str, Frame]]) -> None:
-    ws.millisecond_timestamps(_array_result(api_calls))
+    payloads.millisecond_timestamps(_array_result(api_calls))
 
 
 @pytest.mark.rule("ws.ascending-time-order")
 def test_websocket_api_klines_are_earliest_first(api_calls: tuple[Transcript, dict[str, Frame]]) -> None:
-    ws.ascending_time_order(_array_result(api_calls))
+    payloads.ascending_time_order(_array_result(api_calls))

@@ -11,6 +11,7 @@ import pytest
 
 from conformance.checks import RuleViolation
 from conformance.checks import ws as checks
+from conformance.checks import ws_payloads as payloads
 from conformance.data import wscontract
 from conformance.data.wsframes import RECEIVED, SENT, Frame, Transcript
 
@@ -74,15 +75,15 @@ def test_ping_pong_and_protocol_pong() -> None:
 def test_ticker_payload_and_many_subscriptions() -> None:
     ticker = {"type": "ticker", "channel": "ticker:BTCUSDT", "data": {**TICKER, "unknown_extra": [1]}}
     good = conversation((RECEIVED, 0, ticker), (RECEIVED, 0.1, book(["2", "1"], ["3", "4"])))
-    checks.payload_matches(good, API, "ticker", "ws.ticker-payload")
+    payloads.payload_matches(good, API, "ticker", "ws.ticker-payload")
     checks.many_subscriptions(good, ["ticker:BTCUSDT", "orderbook:BTCUSDT"])
     unwrapped = conversation((RECEIVED, 0, {"type": "ticker", **TICKER}))  # a server that does not wrap in data
-    checks.payload_matches(unwrapped, API, "ticker", "ws.ticker-payload")
+    payloads.payload_matches(unwrapped, API, "ticker", "ws.ticker-payload")
     missing = {**ticker, "data": {k: v for k, v in TICKER.items() if k != "mark_price"}}
-    fails("ws.ticker-payload", checks.payload_matches, conversation((RECEIVED, 0, missing)), API, "ticker",
+    fails("ws.ticker-payload", payloads.payload_matches, conversation((RECEIVED, 0, missing)), API, "ticker",
           "ws.ticker-payload")
     number = {**ticker, "data": {**TICKER, "last_price": 1.5}}
-    fails("ws.ticker-payload", checks.payload_matches, conversation((RECEIVED, 0, number)), API, "ticker",
+    fails("ws.ticker-payload", payloads.payload_matches, conversation((RECEIVED, 0, number)), API, "ticker",
           "ws.ticker-payload")
     fails("ws.many-subscriptions", checks.many_subscriptions, conversation((RECEIVED, 0, ticker)),
           ["ticker:BTCUSDT", "orderbook:BTCUSDT"])
@@ -93,35 +94,35 @@ def test_ticker_payload_and_many_subscriptions() -> None:
     ([str(100 - i) for i in range(21)], ["101"], "maxItems"),
 ])
 def test_orderbook_levels_fail(bids: list[str], asks: list[str], why: str) -> None:
-    violation = fails("ws.orderbook-levels", checks.orderbook_levels, conversation((RECEIVED, 0, book(bids, asks))),
+    violation = fails("ws.orderbook-levels", payloads.orderbook_levels, conversation((RECEIVED, 0, book(bids, asks))),
                       API)
     assert why.split()[0] in violation.actual or why == "maxItems", violation.actual
 
 
 def test_orderbook_levels_pass_and_leave_time_units_alone() -> None:
-    checks.orderbook_levels(conversation((RECEIVED, 0, book(["2", "1"], ["3", "4"], ts=NOW // 1000))), API)
-    fails("ws.millisecond-timestamps", checks.millisecond_timestamps,
+    payloads.orderbook_levels(conversation((RECEIVED, 0, book(["2", "1"], ["3", "4"], ts=NOW // 1000))), API)
+    fails("ws.millisecond-timestamps", payloads.millisecond_timestamps,
           conversation((RECEIVED, 0, book(["2"], ["3"], ts=NOW // 1000))))
-    checks.millisecond_timestamps(conversation((RECEIVED, 0, book(["2"], ["3"]))))
+    payloads.millisecond_timestamps(conversation((RECEIVED, 0, book(["2"], ["3"]))))
 
 
 def test_ascending_time_order() -> None:
     snap = {"type": "kline_snapshot", "channel": "kline:BTCUSDT:1m",
             "data": [{"open_time": NOW - 120_000}, {"open_time": NOW - 60_000}]}
-    checks.ascending_time_order(conversation((RECEIVED, 0, snap)))
-    fails("ws.ascending-time-order", checks.ascending_time_order,
+    payloads.ascending_time_order(conversation((RECEIVED, 0, snap)))
+    fails("ws.ascending-time-order", payloads.ascending_time_order,
           conversation((RECEIVED, 0, {**snap, "data": snap["data"][::-1]})))
     rows = {"id": "1", "status": 200, "result": [[NOW - 60_000, "1"], [NOW - 120_000, "1"]], "rateLimits": []}
-    fails("ws.ascending-time-order", checks.ascending_time_order, conversation((RECEIVED, 0, rows)))
+    fails("ws.ascending-time-order", payloads.ascending_time_order, conversation((RECEIVED, 0, rows)))
 
 
 def test_cadence() -> None:
     fast = conversation(*[(RECEIVED, i * 0.2, {"type": "ticker", "channel": "ticker:X", "data": TICKER})
                           for i in range(5)])
-    checks.cadence(fast, "ticker:X", "ticker", API)
+    payloads.cadence(fast, "ticker:X", "ticker", API)
     slow = conversation(*[(RECEIVED, i * 3.5, {"type": "ticker", "channel": "ticker:X", "data": TICKER})
                           for i in range(5)])
-    fails("ws.cadence", checks.cadence, slow, "ticker:X", "ticker", API)
+    fails("ws.cadence", payloads.cadence, slow, "ticker:X", "ticker", API)
 
 
 def test_auth_and_private_channels() -> None:

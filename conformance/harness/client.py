@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
@@ -21,9 +17,9 @@ from conformance.harness import reconcile, retry
 from conformance.harness.governor import Governor
 from conformance.harness.journal import Journal
 from conformance.harness.redact import redact, register_secret
+from conformance.harness.request import Params, Prepared, pairs, sign
 from conformance.harness.targets import Target
 
-Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 FORM = "application/x-www-form-urlencoded"
 ORDER_EVENT_WAIT = 2.0  # seconds an unknown outcome waits for its order event before the orderId query
 
@@ -38,17 +34,6 @@ UNAVAILABLE_MESSAGES = (
     "Internal error; unable to process your request. Please try again.",
     "Request throttled by system-level protection.",
 )
-
-
-def _pairs(params: Params | None) -> list[tuple[str, str]]:
-    items = params.items() if isinstance(params, Mapping) else (params or [])
-    return [(str(k), _text(v)) for k, v in items if v is not None]
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _checks() -> Any:
@@ -67,71 +52,6 @@ def raise_if_not_implemented(exchange: Exchange) -> None:
         raise OperationNotImplemented(
             f"operation not implemented: {op.method} {op.path} ({op.id}) answered HTTP {exchange.response.status}",
             rule_id=_checks().parity.implemented_rule(op, exchange.request.url))
-
-
-def sign(secret: str, payload: str) -> str:
-    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-
-def _plain(pairs: Sequence[tuple[str, str]]) -> bool:
-    """Every name once, every value printable ASCII: parameters any target reads as sent."""
-    names = [k for k, _ in pairs]
-    return len(names) == len(set(names)) and all(v.isascii() and v.isprintable() for _, v in pairs)
-
-
-def _content_params(content: bytes | None) -> dict[str, str]:
-    """The parameters a raw body carries, read as a form or a JSON object ({} when it is neither)."""
-    if not content:
-        return {}
-    try:
-        text = content.decode()
-    except UnicodeDecodeError:
-        return {}
-    if text.lstrip().startswith("{"):
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            return {}
-        return {str(k): str(v) for k, v in obj.items()} if isinstance(obj, dict) else {}
-    return dict(parse_qsl(text, keep_blank_values=True))
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """A request before signing: signed again on every try, so a retry never reuses a stale timestamp."""
-
-    method: str
-    path: str
-    operation: contract_mod.Operation | None
-    query: list[tuple[str, str]]
-    body: list[tuple[str, str]]
-    signed: bool
-    headers: dict[str, str | None]
-    content: bytes | None
-    content_type: str | None
-
-    def params(self) -> dict[str, str]:
-        return dict(self.body) | dict(self.query)
-
-    def weight(self) -> int:
-        """What the target will count for this request. Where parameters sit is itself under test (a GET with its
-        parameters in the body, a hand-encoded payload): a target that reads the query only weighs a GET without
-        its body's `symbol` or `limit` (40 for openOrders instead of 1), one that merges them weighs the merged
-        set, and one that cannot read them (a repeated name, a value that is not plain text: generated negative
-        cases) weighs it as if none were sent; the budget pays the largest."""
-        op = self.operation
-        if op is None:
-            return 1
-        body = dict(self.body) | _content_params(self.content)
-        weights = [op.weight(body | dict(self.query)), op.weight(dict(self.query))]
-        if not (_plain(self.query) and _plain(self.body)) or (self.content and not _content_params(self.content)):
-            weights.append(op.weight({}))
-        return max(weights)
-
-    @property
-    def creates_orders(self) -> bool:
-        """An order-placing operation (x-order-count in the spec): counted, never resubmitted blind."""
-        return self.operation is not None and self.operation.counts_orders
 
 
 class Client:
@@ -161,7 +81,7 @@ class Client:
         """Make sure the next `count` calls to this endpoint (in this thread) are paid for, waiting now if needed: a
         caller that fixes a timestamp (a hand-signed request) fixes it after the pacing wait, not before it."""
         op = self.contract.find(method, path)
-        weight = op.weight(dict(_pairs(params))) if op else 1
+        weight = op.weight(dict(pairs(params))) if op else 1
         credits = getattr(self._paced, "credits", None)
         if credits is None:
             credits = self._paced.credits = {}
@@ -170,7 +90,7 @@ class Client:
             self.governor.acquire(weight, orders=1 if op and op.counts_orders else 0)
             paid.append(weight)
 
-    def _pay(self, req: _Prepared) -> None:
+    def _pay(self, req: Prepared) -> None:
         """Pay this request's weight, less what pace_now() already paid for it (the rest, if it weighs more as
         sent: its parameters moved to the body, say)."""
         op, weight = req.operation, req.weight()
@@ -203,14 +123,14 @@ class Client:
         is not implemented on the target: unless `allow_missing`, the test that sent it is "not tested"."""
         method = method.upper()
         operation = self.contract.find(method, path)
-        query, body = _pairs(params), _pairs(form)
+        query, body = pairs(params), pairs(form)
         signed = operation.signed if signed is None and operation else bool(signed)
-        request = _Prepared(method, path, operation, query, body, signed, dict(headers or {}), content,
+        request = Prepared(method, path, operation, query, body, signed, dict(headers or {}), content,
                             content_type)
         attempt = 1
         while True:
             exchange = self._send(request)
-            kind = None if allow_faults else retry.classify(exchange)
+            kind = None if allow_faults else retry.failure_kind(exchange)
             if kind == "throttled" and _checks().errors.exempt_request(exchange):
                 kind = None  # -1008 on a cancel or reduce-only order breaks the exemption: judged, not retried
             if kind == retry.UNKNOWN_STATUS:
@@ -235,7 +155,7 @@ class Client:
             raise_if_not_implemented(exchange)
         return exchange
 
-    def _send(self, req: _Prepared) -> Exchange:
+    def _send(self, req: Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
         op = req.operation
         # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and
@@ -266,7 +186,7 @@ class Client:
             listener(exchange)
         return exchange
 
-    def _may_resubmit(self, req: _Prepared, exchange: Exchange, policy: retry.Policy, attempt: int) -> bool:
+    def _may_resubmit(self, req: Prepared, exchange: Exchange, policy: retry.Policy, attempt: int) -> bool:
         """A documented failure may be retried, except an order-creating request whose fate is not 100% known."""
         if policy.kind != "unknown-error" or not req.creates_orders:
             return True
@@ -279,7 +199,7 @@ class Client:
         self.unknown_outcomes.extend(f for f in findings if f.found)
         return all(f.found is False for f in findings)
 
-    def _unknown_outcome(self, exchange: Exchange, req: _Prepared) -> None:
+    def _unknown_outcome(self, exchange: Exchange, req: Prepared) -> None:
         """Variant A: "Do not retry directly as a failure" — look the order up, report it, never resubmit."""
         ids = reconcile.client_ids(req.method, req.path, req.params())
         findings = [self._confirm(s, c) for s, c in ids]
@@ -297,7 +217,7 @@ class Client:
                 return reconcile.from_order_event(symbol, client_order_id, event)
         return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep)
 
-    def _journal(self, req: _Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
+    def _journal(self, req: Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
                  outcome: str) -> None:
         record = retry.RetryRecord(req.method, req.path, kind, exchange.response.status, attempt, delay, outcome)
         self.retries.append(record)

@@ -80,7 +80,7 @@ def code_of(exchange: Exchange) -> int | None:
     return error.code if error else None
 
 
-def classify(exchange: Exchange) -> str | None:
+def failure_kind(exchange: Exchange) -> str | None:
     """The documented kind of a failed answer (a POLICIES kind or UNKNOWN_STATUS), or None."""
     status = exchange.response.status
     if status < 500:

@@ -44,8 +44,12 @@ class MockServer:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
+        # No keepalive pings of its own (ws_ping_interval): websockets draws their payload from the global `random`,
+        # and in a suite's process that is a draw inside whatever Hypothesis strategy runs at that moment
+        # (HypothesisDeprecationWarning: "Do not use the `random` module inside strategies"). The ZTDX protocol
+        # has its own ping frames; a client's RFC 6455 Ping is still answered.
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False,
-                                timeout_keep_alive=30)
+                                timeout_keep_alive=30, ws_ping_interval=None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"ztdx-mock-{self.port}", daemon=True)

@@ -79,6 +79,16 @@ def recorded(request: pytest.FixtureRequest, client: Client) -> Client:
     return client
 
 
+@pytest.fixture(scope="module")
+def classified_answers(client: Client, run_state: RunState) -> Iterator[None]:
+    """The 403/408/418/429/5XX answers the session client sees while one module runs, kept on RunState.classified.
+    Used by the http and errors modules only: others inject faults that break those rules on purpose (a one-shot
+    -1008 on a market endpoint, say), which must not read as the target's failure."""
+    client.listeners.append(run_state.classified)
+    yield
+    client.listeners.remove(run_state.classified)
+
+
 @pytest.fixture
 def isolated_client(request: pytest.FixtureRequest, target: Target, contract: Contract,
                     run_state: RunState) -> Iterator[Client]:

@@ -29,8 +29,8 @@ from conformance.data import contract
 from conformance.data.exceptions import ConfigError, read_yaml
 from conformance.data.exchange import Exchange
 from conformance.harness import har
-from conformance.harness.client import sign
 from conformance.harness.redact import MASK
+from conformance.harness.request import sign
 from conformance.harness.targets import MOCK_DEFAULT_KEY, MOCK_DEFAULT_SECRET
 from conformance.tools.drift_recorded import Case, recorded_cases
 from conformance.tools.drift_shape import TIME_UNIT, TYPES, Difference, differences
