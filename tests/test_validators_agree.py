@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks.general import java_validator
 from conformance.data import contract
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
@@ -64,3 +65,50 @@ def test_both_validators_agree_on_error_bodies() -> None:
                         ({"code": -1121}, False), ({"message": "x", "code": 1}, False), ([], False)]:
         assert validator.fast.is_valid(body) is valid
         assert (next(validator.detailed.iter_errors(body), None) is None) is valid
+
+
+def _first_leaf_replaced(body: Any, kind: type, new: Any) -> Any:
+    """A copy of `body` whose first leaf of exactly type `kind` (depth first) is `new`; None if it has none."""
+    copied = copy.deepcopy(body)
+    stack: list[Any] = [copied]
+    while stack:
+        node = stack.pop()
+        keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
+        for key in keys:
+            if type(node[key]) is kind:
+                node[key] = new
+                return copied
+        stack.extend(node[key] for key in reversed(keys))
+    return None
+
+
+def _java_variants(body: Any) -> list[Any]:
+    """The body, and copies with one Java-wrong leaf: an integral float, longs past int64, a bool, non-DECIMALs."""
+    swaps = [(int, 1.0), (int, 2**63), (int, -(2**63) - 1), (int, True), (int, "1"), (str, "NaN"), (str, "1,5"),
+             (str, " 1"), (str, 12.5), (bool, "true")]
+    broken = [_first_leaf_replaced(body, kind, new) for kind, new in swaps]
+    return [*_variants(body), *(b for b in broken if b is not None)]
+
+
+@pytest.mark.skipif(not _recorded(), reason="../shared/recorded is not beside the repository")
+@pytest.mark.parametrize(("op_id", "body"), _recorded())
+def test_both_java_type_validators_agree_on_recorded_bodies_and_wrongly_typed_copies(op_id: str, body: Any) -> None:
+    validator = java_validator(SPEC.operations[op_id], success=True)
+    assert validator is not None and validator.fast is not None
+    verdicts = set()
+    for variant in _java_variants(body):
+        fast = validator.fast.is_valid(variant)
+        detailed = next(validator.detailed.iter_errors(variant), None) is None
+        assert fast == detailed, f"{op_id}: jsonschema-rs says {fast}, jsonschema says {detailed} for {variant!r:.200}"
+        verdicts.add(fast)
+    assert verdicts == {True, False}, f"{op_id}: every variant got the same verdict {verdicts}"
+
+
+@pytest.mark.parametrize(("value", "valid"), [(0, True), (-(2**31), True), (2**31 - 1, True), (2**31, False),
+                                              (-(2**31) - 1, False), (1.0, False), (False, False), ("1", False)])
+def test_both_java_type_validators_agree_on_int32_edges(value: Any, valid: bool) -> None:
+    validator = java_validator(SPEC.operations["changeLeverage"], success=True)
+    assert validator is not None and validator.fast is not None
+    body = {"leverage": value, "maxNotionalValue": "1000000", "symbol": "BTCUSDT"}
+    assert validator.fast.is_valid(body) is valid
+    assert (next(validator.detailed.iter_errors(body), None) is None) is valid

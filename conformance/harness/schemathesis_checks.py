@@ -13,12 +13,9 @@ from typing import Any
 import httpx
 import hypothesis
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from schemathesis.core.control import SkipTest as SchemathesisSkip
-from schemathesis.core.failures import FailureGroup
-from schemathesis.core.transport import Response
+from schemathesis.errors import FailureGroup
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
-from schemathesis.specs.openapi import checks as st_checks
 
 from conformance import checks
 from conformance.checks import RuleViolation
@@ -40,12 +37,13 @@ DROPPED_HEADERS = frozenset({"user-agent", "x-mbx-apikey", "content-type", "cont
 
 def _builtin_rules(op_id: str) -> dict[Callable[..., Any], str]:
     """schemathesis' built-in checks and the catalogue rule each one judges here."""
-    return {st_checks.negative_data_rejection: INVALID_REQUEST,
-            schemathesis.checks.not_a_server_error: INVALID_REQUEST,
-            st_checks.status_code_conformance: f"schema.{op_id}",
-            st_checks.positive_data_acceptance: f"schema.{op_id}",
-            st_checks.content_type_conformance: "general.json-responses",
-            st_checks.response_schema_conformance: f"schema.{op_id}"}
+    builtin = schemathesis.checks  # the registered checks, by name
+    return {builtin.negative_data_rejection: INVALID_REQUEST,
+            builtin.not_a_server_error: INVALID_REQUEST,
+            builtin.status_code_conformance: f"schema.{op_id}",
+            builtin.positive_data_acceptance: f"schema.{op_id}",
+            builtin.content_type_conformance: "general.json-responses",
+            builtin.response_schema_conformance: f"schema.{op_id}"}
 
 
 def _pairs(value: Any) -> list[tuple[str, Any]]:
@@ -134,11 +132,11 @@ def builtin_violations(case: Any, exchange: Exchange, *, negative: bool,
     """
     wanted = _builtin_rules(exchange.operation_id)
     if not negative or _rejected_item_by_item(exchange):
-        wanted.pop(st_checks.negative_data_rejection)
+        wanted.pop(schemathesis.checks.negative_data_rejection)
     if negative or not acceptance or refusal_cause(exchange) is not None:
-        wanted.pop(st_checks.positive_data_acceptance)
+        wanted.pop(schemathesis.checks.positive_data_acceptance)
     found: list[RuleViolation] = []
-    response = Response.from_any(to_httpx(exchange))  # converted once, not once per check
+    response = schemathesis.Response.from_any(to_httpx(exchange))  # converted once, not once per check
     try:  # all at once first: nearly every exchange passes, and then one call is enough
         case.validate_response(response, checks=list(wanted))
         return found
@@ -210,7 +208,7 @@ def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[s
     """
     # No unexpected parameters: ZTDX documents no refusal of an unknown one (-1103 UNKNOWN_PARAM is Binance's), so a
     # target that ignores one keeps the contract, and a MUST verdict on it would not be earned.
-    config = SchemathesisConfig.from_dict({
+    config = schemathesis.Config.from_dict({
         "seed": seed, "generation": {"mode": mode, "max-examples": examples, "allow-extra-parameters": False},
         "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]},
                    "positive_data_acceptance": {"expected-statuses": list(POSITIVE_EXPECTED)}}})
@@ -226,7 +224,10 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     """Every case schemathesis generates for one operation in one phase and mode, deterministically seeded.
 
     Cases are collected, not sent, inside Hypothesis: sending happens afterwards so no failure is shrunk into
-    hundreds of extra requests.
+    hundreds of extra requests. This is the one use of schemathesis internals (`create_test` and its config, and the
+    SkipTest it raises): its public API has no way to collect one phase's cases unsent (`schema.parametrize()` runs
+    every phase inside one pytest test per operation, `as_strategy()` fuzzes only), and the module samples the cases
+    to its weight budget and sends them concurrently.
     """
     schema = load_schema(path, seed, mode, examples, symbols)
     label = f"{method.upper()} {op_path}"
