@@ -23,7 +23,7 @@ from conformance.data import contract as contract_mod
 from conformance.data.contract import Contract
 from conformance.data.exceptions import read_yaml
 from conformance.data.exchange import Exchange
-from conformance.harness import generation
+from conformance.harness import case_cache, generation
 from conformance.harness.acceptance import refusal_cause
 from conformance.harness.client import Client
 
@@ -227,11 +227,21 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     hundreds of extra requests. This is the one use of schemathesis internals (`create_test` and its config, and the
     SkipTest it raises): its public API has no way to collect one phase's cases unsent (`schema.parametrize()` runs
     every phase inside one pytest test per operation, `as_strategy()` fuzzes only), and the module samples the cases
-    to its weight budget and sends them concurrently.
+    to its weight budget and sends them concurrently. Generated once per spec, seed and code (`case_cache`, which
+    also reads and updates the schema's internal record of the unexpected-method cases each path has had).
     """
     schema = load_schema(path, seed, mode, examples, symbols)
     label = f"{method.upper()} {op_path}"
     operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+    # schemathesis' record of the unexpected-method cases already generated on a path (internal; see case_cache.key)
+    seen: set[tuple[str, str]] = getattr(schema, "coverage_unexpected_methods_seen", set())
+    before = frozenset(seen)
+    cached_as = case_cache.key(path, label, phase=phase, mode=mode, examples=examples, seed=seed, symbols=symbols,
+                               seen=before)
+    cached = case_cache.load(cached_as, operation)
+    if cached is not None:
+        seen |= cached[1]
+        return cached[0]
     cases: list[Any] = []
     settings = hypothesis.settings(max_examples=examples, deadline=None, database=None,
                                    suppress_health_check=list(hypothesis.HealthCheck),
@@ -245,5 +255,6 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     try:
         create_test(operation=operation, test_func=collect, config=config)()
     except (unittest.SkipTest, SchemathesisSkip):  # this phase has no case for the operation (e.g. no parameters)
-        return []
+        cases = []
+    case_cache.store(cached_as, cases, seen - before)
     return cases
