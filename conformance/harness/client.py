@@ -212,10 +212,11 @@ class Client:
     def _confirm(self, symbol: str, client_order_id: str) -> reconcile.Finding:
         """The WebSocket report first (when the run listens to the order channel), then the orderId query."""
         if self.order_stream is not None:
-            event = self.order_stream.find(client_order_id, ORDER_EVENT_WAIT)
+            event = self.order_stream.find(client_order_id, ORDER_EVENT_WAIT * self.target.wait_scale)
             if event is not None:
                 return reconcile.from_order_event(symbol, client_order_id, event)
-        return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep)
+        return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep,
+                                            delay=reconcile.LOOKUP_DELAY * self.target.wait_scale)
 
     def _journal(self, req: Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
                  outcome: str) -> None:
