@@ -211,30 +211,46 @@ def ahead(request: pytest.FixtureRequest, client: Client, contract: contract.Con
     def eligible(key: tuple[str, str, str]) -> bool:
         return key in runnable and _independent(contract.operations[key[0]])
 
-    def work(key: tuple[str, str, str]) -> Sent | None:
-        return _send_item(key, client=client, spec=contract, governor=governor, symbols=symbols, orders=orders,
-                          seed=seed, examples=examples)
+    def prepare(key: tuple[str, str, str]) -> Planned:
+        return _plan(key, spec=contract, governor=governor, symbols=symbols, seed=seed, examples=examples)
+
+    def send(planned: Planned) -> Sent | None:
+        return _send_item(planned, client=client, spec=contract, governor=governor, symbols=symbols, orders=orders)
 
     depth = 1 if hasattr(request.config, "workerinput") else governor.max_in_flight
-    fetcher = prefetch.Prefetcher(client, order, work, eligible, depth)
+    fetcher = prefetch.Prefetcher(client, order, prepare, send, eligible, depth)
     yield fetcher
     fetcher.close()
 
 
-def _send_item(key: tuple[str, str, str], *, client: Client, spec: contract.Contract, governor: Governor,
-               symbols: generation.Symbols, orders: OrderFactory, seed: int, examples: int) -> Sent | None:
-    """Generate the item's cases, sample them to its budget, make positive ones valid here, send them concurrently
-    within the governor's in-flight slots (latency overlaps); None when schemathesis generates none."""
+@dataclass(frozen=True)
+class Planned:
+    """One item's cases sampled to its budget (no case: schemathesis generates none for it)."""
+
+    op: contract.Operation
+    negative: bool
+    chosen: list[Any]
+
+
+def _plan(key: tuple[str, str, str], *, spec: contract.Contract, governor: Governor, symbols: generation.Symbols,
+          seed: int, examples: int) -> Planned:
+    """Generate the item's cases and sample them to its weight budget."""
     op_id, phase, mode = key
     op = spec.operations[op_id]
     cases = adapter.generate_cases(str(spec.path), op.method, op.path, phase=phase, mode=mode,
                                    examples=examples, seed=seed, symbols=symbols.names)
-    if not cases:
-        return None
     budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
-    negative = mode == "negative"
-    chosen = _sample(cases, op, budget, seed)
-    chosen = chosen if negative else _ready(chosen, op, spec, orders, symbols)
+    return Planned(op, mode == "negative", _sample(cases, op, budget, seed) if cases else [])
+
+
+def _send_item(planned: Planned, *, client: Client, spec: contract.Contract, governor: Governor,
+               symbols: generation.Symbols, orders: OrderFactory) -> Sent | None:
+    """Make positive cases valid here and send them concurrently within the governor's in-flight slots (latency
+    overlaps); None when there is no case."""
+    if not planned.chosen:
+        return None
+    negative = planned.negative
+    chosen = planned.chosen if negative else _ready(planned.chosen, planned.op, spec, orders, symbols)
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
         sent = prefetch.gather(client, pool, [functools.partial(adapter.send, client, c, negative=negative)
                                               for c in chosen])

@@ -190,9 +190,14 @@ def scenario(*rule_ids: str) -> Callable[[F], F]:
     return register
 
 
-@functools.cache
 def load_all() -> Registry[Check]:
     """Import every check module so that the registries are complete, then freeze them (once: frozen, they stay)."""
+    _load_modules()
+    return REGISTRY
+
+
+@functools.cache
+def _load_modules() -> None:
     import importlib
     import pkgutil
 
@@ -200,7 +205,6 @@ def load_all() -> Registry[Check]:
     for value in [v for module in modules for v in vars(module).values()] + [REGISTRY, SCENARIOS]:
         if isinstance(value, Registry):
             value.freeze()
-    return REGISTRY
 
 
 def checks_for(rule_ids: Iterable[str] | None = None) -> list[Check]:

@@ -9,6 +9,10 @@ from the client's listeners (recorder, the test's exchanges, the run's observed 
 takes them (`Client.holding` / `Client.release`), so HAR entries, Allure attachments and the passive tests see what a
 serial run shows. An item that is not eligible runs in its test alone, and no work ahead crosses it: the items
 after it start only once it is done. What the work raised is raised in the test that owns it.
+
+Each item's work is in two parts: `prepare(key)` runs in the test's own thread (case generation: CPU only, and
+Hypothesis parses source with `ast`, which CPython 3.11 does not allow in two threads at once — gh-106905: pytest's
+own failure report parses source in the main thread), then `send(prepared)` runs ahead in a worker thread.
 """
 
 from __future__ import annotations
@@ -54,11 +58,13 @@ def gather(client: Client, pool: ThreadPoolExecutor, works: Sequence[Callable[[]
 
 
 class Prefetcher(Generic[K]):
-    """Runs `work(key)` for the keys in the order their tests ask for them, up to `ahead` eligible keys at once."""
+    """Runs `send(prepare(key))` for the keys in the order their tests ask for them, up to `ahead` eligible keys at
+    once (`prepare` in the caller's thread, `send` in a worker)."""
 
-    def __init__(self, client: Client, order: Sequence[K], work: Callable[[K], Any],
+    def __init__(self, client: Client, order: Sequence[K], prepare: Callable[[K], Any], send: Callable[[Any], Any],
                  eligible: Callable[[K], bool], ahead: int) -> None:
-        self.client, self.order, self.work, self.eligible = client, list(order), work, eligible
+        self.client, self.order, self.eligible = client, list(order), eligible
+        self.prepare, self.send = prepare, send
         self.ahead = max(1, ahead)
         self._pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="conformance-ahead")
         self._started: dict[K, Future[Outcome]] = {}
@@ -70,7 +76,7 @@ class Prefetcher(Generic[K]):
             self._start_from(key)
             outcome = self._started.pop(key).result()
         else:
-            outcome = held_call(self.client, functools.partial(self.work, key))
+            outcome = held_call(self.client, lambda: self.send(self.prepare(key)))  # alone, in its test
         self._taken.add(key)
         self.client.release(outcome.held)
         if outcome.error is not None:
@@ -84,7 +90,20 @@ class Prefetcher(Generic[K]):
             if not self.eligible(nxt):
                 break
             if nxt not in self._started and nxt not in self._taken:
-                self._started[nxt] = self._pool.submit(held_call, self.client, functools.partial(self.work, nxt))
+                self._started[nxt] = self._submit(nxt)
+
+    def _submit(self, key: K) -> Future[Outcome]:
+        prepared = held_call(self.client, functools.partial(self.prepare, key))  # here, in the test's thread
+        if prepared.error is not None:
+            done: Future[Outcome] = Future()
+            done.set_result(prepared)
+            return done
+        return self._pool.submit(self._send, prepared)
+
+    def _send(self, prepared: Outcome) -> Outcome:
+        sent = held_call(self.client, functools.partial(self.send, prepared.value))
+        sent.held[:0] = prepared.held  # prepare is not meant to send; if it did, its exchanges come first
+        return sent
 
     def close(self) -> None:
         """End of the module (or of the run, interrupted): nothing not yet started is sent; what was sent and not
