@@ -24,6 +24,7 @@ ST_CONFIG = ('[generation]\nallow-extra-parameters = false\n'  # as conformance/
 # A budget large enough that the module's weight sampling drops no case: both runners send every case.
 UNSAMPLED_BUDGET = "1000"
 SEED = 20261125
+CASE_CACHE_VAR = "FAPI_CONFORMANCE_CASE_CACHE"  # conformance/harness/case_cache.py
 
 
 def public_operations() -> list[str]:
@@ -81,15 +82,20 @@ def compare(repeats: int, examples: int) -> dict[str, Any]:
     the same cases as the module, and is the figure compared. The single `--mode all` run is reported beside it.
     """
     ops = public_operations()
-    runs: dict[str, list[tuple[Timed, int]]] = {"suite": [], "st": [], "st_mode_all": []}
-    with tempfile.TemporaryDirectory() as tmp, mock_process() as url:
+    runs: dict[str, list[tuple[Timed, int]]] = {"suite": [], "st": [], "st_mode_all": [], "suite_warm": []}
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cases, mock_process() as url:
+        # "suite" generates every case, as st run does; "suite_warm" reads them from a case cache an earlier run
+        # filled (conformance/harness/case_cache.py), as a user's second run does.
+        cold, warm = {CASE_CACHE_VAR: "off"}, {CASE_CACHE_VAR: cases}
+        measure(schema_module_cmd(url, ops, examples, Path(tmp) / "r"), url, warm)  # fills the cache, untimed
         config = Path(tmp) / "schemathesis.toml"
         config.write_text(ST_CONFIG)
         # bench_hooks also loads conformance.tools.st_hooks: the target's symbols, ordered windows, as the module does
         env = {"SCHEMATHESIS_HOOKS": "bench_hooks", "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}",
                "FAPI_CONFORMANCE_URL": url}
         for _ in range(repeats):  # interleaved, so drift on a shared runner hits both alike
-            runs["suite"].append(measure(schema_module_cmd(url, ops, examples, Path(tmp) / "r"), url))
+            runs["suite"].append(measure(schema_module_cmd(url, ops, examples, Path(tmp) / "r"), url, cold))
+            runs["suite_warm"].append(measure(schema_module_cmd(url, ops, examples, Path(tmp) / "r"), url, warm))
             runs["st"].append(_summed([measure(st_cmd(url, ops, examples, config, mode), url, env)
                                        for mode in MODES]))
             runs["st_mode_all"].append(measure(st_cmd(url, ops, examples, config, "all"), url, env))
@@ -103,4 +109,5 @@ def compare(repeats: int, examples: int) -> dict[str, Any]:
                      "failures": failed_lines(t for t, _ in samples)}
     out["ratio"] = round(out["suite"]["seconds"] / out["st"]["seconds"], 3)
     out["ratio_mode_all"] = round(out["suite"]["seconds"] / out["st_mode_all"]["seconds"], 3)
+    out["ratio_warm"] = round(out["suite_warm"]["seconds"] / out["st"]["seconds"], 3)
     return out
