@@ -3,6 +3,7 @@ that shapes them; a broken or unwritable cache only means generating again."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,33 @@ def test_a_hit_keeps_the_run_s_history_of_unexpected_methods(cache: Path, monkey
     adapter.load_schema.cache_clear()
     alone = [_content(c) for c in _generate("newOrder", "coverage", "negative", fresh_run=False)]
     assert any(c[0] == "TRACE" for c in alone)  # first of its path in this run: it has them
+
+
+GENERATE = """
+import importlib, pkgutil, sys
+import conformance
+if sys.argv[1] == "everything":  # every module of the suite loaded first, as in a whole run
+    for info in pkgutil.walk_packages(conformance.__path__, "conformance."):
+        if ".test_" not in info.name and not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+from conformance.data import contract
+from conformance.harness import schemathesis_checks as adapter
+spec = contract.default()
+for op_id in ("cancelAllOpenOrders", "klines", "newOrder"):
+    op = spec.operations[op_id]
+    for case in adapter.generate_cases(str(spec.path), op.method, op.path, phase="fuzzing", mode="negative",
+                                       examples=10, seed=20261125, symbols=("BTCUSDT", "ETHUSDT", "SOLUSDT")):
+        print(repr([case.query, case.body if isinstance(case.body, (dict, list, str)) else None]))
+"""
+
+
+def test_what_a_seed_generates_does_not_depend_on_the_modules_loaded() -> None:
+    """Hypothesis draws constants from the source of the modules loaded at that moment (within a 100 ms budget); the
+    suite turns that off while it generates, so a `-k` run, a whole run and a loaded machine generate the same."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, case_cache.CACHE_VAR: "off"}
+    runs = [subprocess.run([sys.executable, "-c", GENERATE, which], capture_output=True, text=True, env=env,
+                           timeout=300, check=True).stdout for which in ("alone", "everything")]
+    assert runs[0].count("\n") > 20 and runs[0] == runs[1]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
+import importlib
 import json
 import unittest
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +221,34 @@ def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[s
     return schema
 
 
+@contextlib.contextmanager
+def _only_global_constants() -> Iterator[None]:
+    """Generation that depends on the seed alone.
+
+    Hypothesis (since 6.131) also draws constants it finds in the source of the "local" modules loaded at that
+    moment, and stops collecting them after 100 ms: the same seed then generated other cases in a `-k` run than in a
+    whole run, and on a loaded machine than on an idle one (a case that fails a rule came and went between runs).
+    While the suite generates, the local constants are none; Hypothesis' own (global) constants stay. Internal to
+    Hypothesis (`providers._get_local_constants`); where a version has no such function, nothing is changed.
+    """
+    providers = importlib.import_module("hypothesis.internal.conjecture.providers")
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if original is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    none = providers.Constants()
+    setattr(providers, "_get_local_constants", lambda *args: none)  # noqa: B010 - an internal, looked up by name
+    if cache is not None:
+        cache.clear()  # allowed constants computed earlier in this process may hold local ones
+    try:
+        yield
+    finally:
+        setattr(providers, "_get_local_constants", original)  # noqa: B010
+        if cache is not None:
+            cache.clear()
+
+
 def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int,
                    seed: int, symbols: tuple[str, ...] = ()) -> list[Any]:
     """Every case schemathesis generates for one operation in one phase and mode, deterministically seeded.
@@ -253,7 +283,8 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
         cases.append(case)
 
     try:
-        create_test(operation=operation, test_func=collect, config=config)()
+        with _only_global_constants():
+            create_test(operation=operation, test_func=collect, config=config)()
     except (unittest.SkipTest, SchemathesisSkip):  # this phase has no case for the operation (e.g. no parameters)
         cases = []
     case_cache.store(cached_as, cases, seen - before)
