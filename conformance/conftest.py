@@ -16,4 +16,5 @@ pytest_plugins = [
     "conformance.baseline_plugin",  # new/fixed against a baseline
     "conformance.recording",  # exchanges.har (after rules.json and the baseline)
     "conformance.safety",  # cleanup, unavailable runs, safety.json, redaction
+    "conformance.parallel",  # -n N (pytest-xdist): target handover, the run's lock and board, workers' results
 ]
