@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SuiteRun, closed_port, run_suite_in
 
-from conformance import har, workers
-
-from .conftest import SuiteRun, closed_port, run_suite_in
+from conformance import har, parallel, workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("parallel-run")]
 
@@ -42,6 +41,9 @@ def test_two_workers_write_one_junit_and_one_recording_of_every_test(parallel_ru
     tests = sorted(t["nodeid"] for t in _log(parallel_run)["_tests"])
     assert tests == sorted(t["nodeid"] for t in _log(full_mock_run)["_tests"])
     assert len(tests) == len(set(tests))  # each test recorded once, by the worker that ran it
+    # each exchange once: a passive test's copies of the other workers' answers point at the sender's entry
+    keys = [parallel._key(entry) for entry in _log(parallel_run)["entries"]]
+    assert len(keys) == len(set(keys)) > 0
 
 
 def test_two_workers_report_one_budget_and_one_cleanup(parallel_run: SuiteRun, full_mock_run: SuiteRun) -> None:
