@@ -194,6 +194,7 @@ class Client:
 
     def _send(self, req: _Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
+        self.governor.claim(req.path)
         op = req.operation
         weight = op.weight(req.params()) if op else 1
         # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and

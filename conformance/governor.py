@@ -236,6 +236,13 @@ class Governor:
             self.max_in_flight = max(1, self.max_in_flight // 2)
             return self.max_in_flight
 
+    def claim(self, path: str) -> None:
+        """Before a request to `path`: a shared budget (conformance.sharing) makes the test that sends it the only
+        one of the run using a resource every client of the account shares (the listenKey); alone, nothing to do."""
+
+    def release_claims(self) -> None:
+        """At the end of a test: let go of what `claim` took."""
+
     def absorb(self, stats: dict[str, Any]) -> None:
         """Add another process's figures of the same budget (a pytest-xdist worker's `stats()`) to this one's: counts
         add up; peaks were measured on the shared window, so the run's peak is the largest."""

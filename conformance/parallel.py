@@ -70,11 +70,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
     state = item.config.stash.get(STATE, None)
     if state is None or not state.worker or state.shared is None:
         return (yield)
+    gov = state.governor
     if item.get_closest_marker("passive") is not None:
         _gather(item.session, state)
-        return (yield)
+        try:
+            return (yield)
+        finally:
+            if gov is not None:
+                gov.release_claims()
     with RunLock(state.shared).held(workers.is_exclusive(item)):
-        result = yield
+        try:
+            result = yield
+        finally:
+            if gov is not None:
+                gov.release_claims()  # before the run lock: a claim is only ever held under it
     _post(item.config, state, item.nodeid)
     return result
 
@@ -87,7 +96,11 @@ def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
     if state is None or not state.worker or state.shared is None:
         return (yield)
     with RunLock(state.shared).held(False):
-        return (yield)
+        try:
+            return (yield)
+        finally:
+            if state.governor is not None:
+                state.governor.release_claims()
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -25,6 +26,9 @@ from conformance.exchange import Exchange
 from conformance.governor import Governor
 
 LEDGER = "governor.json"
+# One listenKey per account: a test's POST, PUT and DELETE act on the key every other test and the order stream use
+# (a DELETE closes it for all), so a test that sends one holds this resource until it ends.
+CLAIMED_PATHS = {"/fapi/v1/listenKey": "listenkey.lock"}
 BARRIER_TIMEOUT = 1800.0  # a worker that died never posts its tests: the passive tests then judge what was posted
 BARRIER_POLL = 0.2
 
@@ -46,7 +50,24 @@ class SharedGovernor(Governor):
 
     def __init__(self, folder: Path, share: float = 0.5, **kwargs: Any) -> None:
         super().__init__(share, **kwargs)
-        self.ledger = folder / LEDGER
+        self.ledger, self.folder = folder / LEDGER, folder
+        self._claims: dict[str, IO[str]] = {}
+
+    def claim(self, path: str) -> None:
+        """Only the tests' own thread claims: a claim lasts until its test ends (`release_claims`), and a test that
+        waits for one holds the run lock shared, so a background thread must not hold one between tests."""
+        name = CLAIMED_PATHS.get(path)
+        if name is None or name in self._claims or threading.current_thread() is not threading.main_thread():
+            return
+        fh = (self.folder / name).open("a+", encoding="utf-8")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        self._claims[name] = fh
+
+    def release_claims(self) -> None:
+        for fh in self._claims.values():
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+        self._claims.clear()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -14,6 +14,9 @@ KEY = "fapi_conformance"  # our entry in xdist's workerinput / workeroutput
 # Tests that change the target's state for everyone (faults, limits, throttle mode, a client driven into the
 # limits): they hold the run's lock alone (conformance.sharing.RunLock). A test may also say so with a mark.
 EXCLUSIVE_FIXTURES = frozenset({"mock_control", "isolated_client", "persistent_client"})
+# Account settings every order of every test depends on (position mode, margin type, leverage): a test that names
+# one of these operations (a parameters flow, a generated case) changes them, so it runs alone too.
+ACCOUNT_SETTINGS = frozenset({"changePositionMode", "changeMarginType", "changeLeverage"})
 
 
 def role(config: Any) -> str:
@@ -31,8 +34,12 @@ def handed(config: Any) -> tuple[dict[str, Any], str]:
 
 
 def is_exclusive(item: Any) -> bool:
+    from conformance.selection import operations_of
+
+    rules = [rid for mark in item.iter_markers("rule") for rid in mark.args]
     return item.get_closest_marker("exclusive") is not None or bool(
-        EXCLUSIVE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        EXCLUSIVE_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        ACCOUNT_SETTINGS & operations_of(item, set(ACCOUNT_SETTINGS), rules))
 
 
 class Record:

@@ -99,3 +99,37 @@ def test_a_worker_waits_on_the_board_for_the_tests_of_the_others(tmp_path: Path)
     assert gw0.wait_for({"t::a", "t::b"}, mine=set(), timeout=0.3) == {"t::b"}
     gw1.post_done("t::b")
     assert gw0.wait_for({"t::a", "t::b", "t::c"}, mine={"t::c"}, timeout=5) == set()
+
+
+def _claim(folder: str, path: str, seconds: float, log: str) -> None:
+    gov = SharedGovernor(Path(folder))
+    gov.claim(path)
+    start = time.monotonic()
+    time.sleep(seconds)
+    end = time.monotonic()  # before the release: the other process may start the moment it is let go
+    gov.release_claims()
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"{start} {end}\n")
+
+
+def _claimed_spans(tmp_path: Path, path: str) -> list[tuple[float, float]]:
+    log = tmp_path / f"log-{path.rsplit('/', 1)[1]}"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_claim, args=(str(tmp_path), path, 0.4, str(log))) for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(30)
+    spans = [tuple(float(x) for x in line.split()) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(spans) == 2
+    return sorted(spans)  # type: ignore[arg-type]
+
+
+def test_two_tests_that_use_the_listen_key_take_turns(tmp_path: Path) -> None:
+    first, second = _claimed_spans(tmp_path, "/fapi/v1/listenKey")
+    assert first[1] <= second[0]
+
+
+def test_other_paths_are_not_claimed(tmp_path: Path) -> None:
+    first, second = _claimed_spans(tmp_path, "/fapi/v1/time")
+    assert second[0] < first[1]  # both held it at once
