@@ -191,7 +191,8 @@ def test_unknown_status_order_is_confirmed_by_client_order_id_and_never_resubmit
 def _confirmed(client: Client, params: dict[str, Any], executed: bool, mock_control: MockControl,
                answer: Exchange) -> None:
     cid = params["newClientOrderId"]
-    finding = reconcile.order_by_client_id(client.call, SYMBOL, cid)
+    finding = reconcile.order_by_client_id(client.call, SYMBOL, cid,
+                                           delay=reconcile.LOOKUP_DELAY * client.target.wait_scale)
     err.unknown_outcome_confirmed(executed, finding.found, finding.line(), answer)
     created = [o for o in mock_control.state().get("orders", []) if o.get("clientOrderId") == cid]
     if len(created) != int(executed):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from conformance import checks
 from conformance.data import contract
 from conformance.data.exchange import Exchange
-from conformance.harness import generation
+from conformance.harness import generation, prefetch
 from conformance.harness import schemathesis_checks as adapter
 from conformance.harness.acceptance import Acceptance
 from conformance.harness.client import Client
@@ -177,28 +179,87 @@ def _tally(acceptance: Acceptance, symbols: generation.Symbols, op: contract.Ope
     return judged
 
 
-@pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
-def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode: str, client: Client,
-                                                   contract: contract.Contract, governor: Governor,
-                                                   symbols: generation.Symbols, acceptance: Acceptance,
-                                                   orders: OrderFactory, request: pytest.FixtureRequest) -> None:
-    _label(op_id, phase, mode)
+@dataclass(frozen=True)
+class Sent:
+    """One item's sampled cases and the answers to them, in the cases' seeded order."""
+
+    chosen: list[Any]
+    exchanges: list[Exchange]
+
+
+def _independent(op: contract.Operation) -> bool:
+    """An item whose work may be done ahead of its test: it reads, and needs no state of its own (no order to name,
+    no `x-after` operation before it), so neither its answers nor the others' depend on when it is sent."""
+    return op.method == "GET" and not generation.names_orders(op) and not op.raw.get("x-after")
+
+
+def _skipped(item: pytest.Item) -> bool:
+    return any(item.iter_markers("skip")) or any(item.iter_markers("skipif"))
+
+
+@pytest.fixture(scope="module")
+def ahead(request: pytest.FixtureRequest, client: Client, contract: contract.Contract, governor: Governor,
+          symbols: generation.Symbols, orders: OrderFactory) -> Iterator[prefetch.Prefetcher[tuple[str, str, str]]]:
+    """The module's items in the order they run; independent ones are sent a few items ahead (conformance/harness/
+    prefetch.py), within the governor's in-flight slots. Under pytest-xdist each worker runs some items only, so
+    nothing is sent ahead there."""
     seed = request.config.getoption("conformance_seed")
     examples = request.config.getoption("conformance_examples")
-    op = contract.operations[op_id]
-    cases = adapter.generate_cases(str(contract.path), op.method, op.path, phase=phase, mode=mode,
+    mine = [i for i in request.session.items if isinstance(i, pytest.Function) and i.module is request.module
+            and i.originalname == test_generated_requests_get_documented_answers.__name__]
+    order = [(str(i.callspec.params["op_id"]), str(i.callspec.params["phase"]), str(i.callspec.params["mode"]))
+             for i in mine]
+    runnable = {key for key, item in zip(order, mine, strict=True) if not _skipped(item)}
+
+    def eligible(key: tuple[str, str, str]) -> bool:
+        return key in runnable and _independent(contract.operations[key[0]])
+
+    def work(key: tuple[str, str, str]) -> Sent | None:
+        return _send_item(key, client=client, spec=contract, governor=governor, symbols=symbols, orders=orders,
+                          seed=seed, examples=examples)
+
+    depth = 1 if hasattr(request.config, "workerinput") else governor.max_in_flight
+    fetcher = prefetch.Prefetcher(client, order, work, eligible, depth)
+    yield fetcher
+    fetcher.close()
+
+
+def _send_item(key: tuple[str, str, str], *, client: Client, spec: contract.Contract, governor: Governor,
+               symbols: generation.Symbols, orders: OrderFactory, seed: int, examples: int) -> Sent | None:
+    """Generate the item's cases, sample them to its budget, make positive ones valid here, send them concurrently
+    within the governor's in-flight slots (latency overlaps); None when schemathesis generates none."""
+    op_id, phase, mode = key
+    op = spec.operations[op_id]
+    cases = adapter.generate_cases(str(spec.path), op.method, op.path, phase=phase, mode=mode,
                                    examples=examples, seed=seed, symbols=symbols.names)
     if not cases:
-        pytest.skip(f"schemathesis generates no {mode} case for {op_id} in the {phase} phase")
+        return None
     budget = max(1, int(governor.weight_budget * MODULE_SHARE) // len(ITEMS))
     negative = mode == "negative"
     chosen = _sample(cases, op, budget, seed)
-    chosen = chosen if negative else _ready(chosen, op, contract, orders, symbols)
-    # Sent concurrently within the governor's in-flight slots (latency overlaps), judged in their seeded order.
+    chosen = chosen if negative else _ready(chosen, op, spec, orders, symbols)
     with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
-        exchanges: list[Exchange] = list(pool.map(lambda c: adapter.send(client, c, negative=negative), chosen))
-    judged = negative or _tally(acceptance, symbols, op, exchanges)
-    for case, exchange in zip(chosen, exchanges, strict=True):
+        sent = prefetch.gather(client, pool, [functools.partial(adapter.send, client, c, negative=negative)
+                                              for c in chosen])
+    client.release(sent.held)  # to the work's own hold (sent ahead) or the listeners (sent in its test)
+    if sent.error is not None:
+        raise sent.error
+    return Sent(chosen, sent.value)
+
+
+@pytest.mark.parametrize(("op_id", "phase", "mode"), ITEMS)
+def test_generated_requests_get_documented_answers(op_id: str, phase: str, mode: str, contract: contract.Contract,
+                                                   symbols: generation.Symbols, acceptance: Acceptance,
+                                                   orders: OrderFactory,
+                                                   ahead: prefetch.Prefetcher[tuple[str, str, str]]) -> None:
+    _label(op_id, phase, mode)
+    op = contract.operations[op_id]
+    sent = ahead.take((op_id, phase, mode))
+    if sent is None:
+        pytest.skip(f"schemathesis generates no {mode} case for {op_id} in the {phase} phase")
+    negative = mode == "negative"
+    judged = negative or _tally(acceptance, symbols, op, sent.exchanges)
+    for case, exchange in zip(sent.chosen, sent.exchanges, strict=True):  # judged in their seeded order
         adapter.judge(case, exchange, negative=negative, acceptance=judged)
     for exchange in [] if negative else _reference(orders, symbols, op):  # not a generated case: not in the tally
         checks.verify(exchange, [*adapter.GENERAL_RULES, f"schema.{op.id}"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -189,8 +190,9 @@ def scenario(*rule_ids: str) -> Callable[[F], F]:
     return register
 
 
+@functools.cache
 def load_all() -> Registry[Check]:
-    """Import every check module so that the registries are complete, then freeze them."""
+    """Import every check module so that the registries are complete, then freeze them (once: frozen, they stay)."""
     import importlib
     import pkgutil
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -74,8 +75,34 @@ class Client:
         self.journal = journal if journal is not None else Journal()  # the run's (RunState.journal)
         self.sleep = sleep
         self._paced = threading.local()  # budget already waited for, by (method, path): see pace_now()
+        self._held = threading.local()  # exchanges kept back from the listeners in this thread: see holding()
         if target.credentials:
             register_secret(target.credentials.api_key, target.credentials.api_secret)
+
+    @contextmanager
+    def holding(self, held: list[Exchange]) -> Iterator[list[Exchange]]:
+        """While the block runs, this thread's exchanges go to `held`, not to the listeners (recorder, the test's
+        exchanges, the run's observed answers): work done ahead for a later test is told when that test runs
+        (`release`), so each exchange is the test's that judges it, in the order a serial run has."""
+        outer = getattr(self._held, "exchanges", None)
+        self._held.exchanges = held
+        try:
+            yield held
+        finally:
+            self._held.exchanges = outer
+
+    def release(self, held: list[Exchange]) -> None:
+        """Tell the listeners of exchanges kept back by `holding`, in the order they were sent."""
+        for exchange in held:
+            self._tell(exchange)
+
+    def _tell(self, exchange: Exchange) -> None:
+        held = getattr(self._held, "exchanges", None)
+        if held is not None:
+            held.append(exchange)
+            return
+        for listener in self.listeners:
+            listener(exchange)
 
     def pace_now(self, method: str, path: str, params: Params | None = None, count: int = 1) -> None:
         """Make sure the next `count` calls to this endpoint (in this thread) are paid for, waiting now if needed: a
@@ -183,8 +210,7 @@ class Client:
                                     f"{redact(str(exc))})") from None
         exchange = Exchange.from_httpx(response, op)
         self.governor.observe(exchange, admitted_at=admitted)
-        for listener in self.listeners:
-            listener(exchange)
+        self._tell(exchange)
         return exchange
 
     def _may_resubmit(self, req: Prepared, exchange: Exchange, policy: retry.Policy, attempt: int) -> bool:
@@ -213,10 +239,11 @@ class Client:
     def _confirm(self, symbol: str, client_order_id: str) -> reconcile.Finding:
         """The WebSocket report first (when the run listens to the order channel), then the orderId query."""
         if self.order_stream is not None:
-            event = self.order_stream.find(client_order_id, ORDER_EVENT_WAIT)
+            event = self.order_stream.find(client_order_id, ORDER_EVENT_WAIT * self.target.wait_scale)
             if event is not None:
                 return reconcile.from_order_event(symbol, client_order_id, event)
-        return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep)
+        return reconcile.order_by_client_id(self.call, symbol, client_order_id, sleep=self.sleep,
+                                            delay=reconcile.LOOKUP_DELAY * self.target.wait_scale)
 
     def _journal(self, req: Prepared, exchange: Exchange, kind: str, attempt: int, delay: float,
                  outcome: str) -> None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from conformance.data.exchange import Exchange
 
 QUERY_PATH = "/fapi/v1/order"
+LOOKUP_DELAY = 0.2  # seconds between two lookups of an order whose outcome is unknown (remote exchange)
 NOT_FOUND_CODES = (-2013,)  # "Order does not exist." — may still turn up while the core catches up
 
 
@@ -50,7 +51,7 @@ def _body(ex: Exchange) -> Any:
 
 
 def order_by_client_id(call: Callable[..., Exchange], symbol: str, client_order_id: str, attempts: int = 5,
-                       delay: float = 0.2, *, sleep: Callable[[float], None] = time.sleep) -> Finding:
+                       delay: float = LOOKUP_DELAY, *, sleep: Callable[[float], None] = time.sleep) -> Finding:
     """Poll GET /fapi/v1/order by origClientOrderId up to `attempts` times; report what it shows.
 
     `call` is the lookup (a client's `call`), injected so that this module does not depend on the client.

@@ -36,6 +36,10 @@ class Credentials:
         return "Credentials(<redacted>)"
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+LOCAL_MOCK_WAIT_SCALE = 0.25  # the mock publishes an order's event and stores the order before it answers
+
+
 @dataclass(frozen=True)
 class Target:
     """A resolved target: name, base URL, kind (mock/testnet/production/unknown) and capabilities."""
@@ -45,6 +49,9 @@ class Target:
     kind: str
     capabilities: frozenset[str]
     credentials: Credentials | None = field(default=None, repr=False)
+    # How long the suite waits for what the target does on its own (an order event, an order that may appear late),
+    # as a share of the waits a remote exchange gets: the bundled mock on loopback acts before it answers.
+    wait_scale: float = 1.0
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -128,7 +135,8 @@ def resolve(option: str, *, mock_url: str | None = None, allow_mainnet_trading: 
     name = "testnet" if kind == "testnet" else ("mock" if kind == "mock" else kind)
     caps = capabilities_for(kind, creds, allow_mainnet_trading=allow_mainnet_trading and kind != "mock",
                             provoke_limits=provoke_limits, profile=profile)
-    return Target(name, base_url, kind, caps, creds)
+    local_mock = kind == "mock" and urlsplit(base_url).hostname in LOOPBACK_HOSTS
+    return Target(name, base_url, kind, caps, creds, wait_scale=LOCAL_MOCK_WAIT_SCALE if local_mock else 1.0)
 
 
 def guard_line(target: Target) -> str | None:

@@ -75,3 +75,17 @@ def test_without_credentials_nothing_signed_or_trading(monkeypatch: pytest.Monke
     monkeypatch.delenv("ZTDX_API_SECRET")
     target = targets.resolve("testnet")
     assert {SIGNED, TRADING}.isdisjoint(target.capabilities)
+
+
+@pytest.mark.parametrize(("option", "answers", "scale"), [
+    ("mock", True, targets.LOCAL_MOCK_WAIT_SCALE),  # the bundled mock
+    ("http://127.0.0.1:9", True, targets.LOCAL_MOCK_WAIT_SCALE), ("http://localhost:9", True,
+                                                                    targets.LOCAL_MOCK_WAIT_SCALE),
+    ("http://10.0.0.7:8765", True, 1.0),  # our mock on another machine: the network is between
+    ("http://127.0.0.1:9", False, 1.0),  # a loopback server that is not our mock
+    ("testnet", False, 1.0), ("https://api.ztdx.io", False, 1.0)])
+def test_only_the_mock_on_loopback_gets_shorter_waits(option: str, answers: bool, scale: float) -> None:
+    """The waits for what a target does on its own (an order event, a late order) are shortened only where the
+    suite knows it is done before the answer: its own mock, on this machine."""
+    target = targets.resolve(option, mock_url="http://127.0.0.1:9", probe=Probe(answers=answers))
+    assert target.wait_scale == scale

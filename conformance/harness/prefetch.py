@@ -1,0 +1,99 @@
+"""Exchanges sent ahead of their tests: a module's independent items overlap their latency, and are judged in order.
+
+A remote target's round trip (the testnet's is ~150 ms from most places) is most of a nightly's wall time when each
+test sends its few requests and waits. A module whose items do not depend on each other (read-only operations, no
+state of their own) hands its per-item work to a Prefetcher: when the test of item k runs, items k+1 … k+N that are
+eligible are started too, in worker threads, inside the same governor (budget, in-flight slots). Nothing else
+changes: each test still judges its own exchanges, in its own test; the exchanges of work done ahead are kept back
+from the client's listeners (recorder, the test's exchanges, the run's observed answers) until their test runs and
+takes them (`Client.holding` / `Client.release`), so HAR entries, Allure attachments and the passive tests see what a
+serial run shows. An item that is not eligible runs in its test alone, and no work ahead crosses it: the items
+after it start only once it is done. What the work raised is raised in the test that owns it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from conformance.data.exchange import Exchange
+from conformance.harness.client import Client
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class Outcome:
+    """What one item's work returned or raised, and the exchanges it sent (not yet told to the listeners)."""
+
+    value: Any = None
+    error: Exception | None = None
+    held: list[Exchange] = field(default_factory=list)
+
+
+def held_call(client: Client, work: Callable[[], Any]) -> Outcome:
+    """Run `work` with this thread's exchanges kept back; what it raised is kept, not raised."""
+    held: list[Exchange] = []
+    try:
+        with client.holding(held):
+            return Outcome(work(), held=held)
+    except Exception as exc:  # raised again in the test that owns the work
+        return Outcome(error=exc, held=held)
+
+
+def gather(client: Client, pool: ThreadPoolExecutor, works: Sequence[Callable[[], Any]]) -> Outcome:
+    """Run `works` concurrently (each thread holding its exchanges); the values in order, the held exchanges in the
+    works' order, and the first error raised (after every work has ended: none is left on the wire)."""
+    outcomes = [future.result() for future in [pool.submit(held_call, client, work) for work in works]]
+    held = [ex for outcome in outcomes for ex in outcome.held]
+    errors = [o.error for o in outcomes if o.error is not None]
+    return Outcome([o.value for o in outcomes], errors[0] if errors else None, held)
+
+
+class Prefetcher(Generic[K]):
+    """Runs `work(key)` for the keys in the order their tests ask for them, up to `ahead` eligible keys at once."""
+
+    def __init__(self, client: Client, order: Sequence[K], work: Callable[[K], Any],
+                 eligible: Callable[[K], bool], ahead: int) -> None:
+        self.client, self.order, self.work, self.eligible = client, list(order), work, eligible
+        self.ahead = max(1, ahead)
+        self._pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="conformance-ahead")
+        self._started: dict[K, Future[Outcome]] = {}
+        self._taken: set[K] = set()
+
+    def take(self, key: K) -> Any:
+        """Key's value (its exchanges told to the listeners first, in this test); what its work raised is raised."""
+        if self.eligible(key):
+            self._start_from(key)
+            outcome = self._started.pop(key).result()
+        else:
+            outcome = held_call(self.client, functools.partial(self.work, key))
+        self._taken.add(key)
+        self.client.release(outcome.held)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
+
+    def _start_from(self, key: K) -> None:
+        """Start key and the eligible keys right behind it (none beyond one that is not eligible)."""
+        following = self.order[self.order.index(key):] if key in self.order else [key]
+        for nxt in following[:self.ahead]:
+            if not self.eligible(nxt):
+                break
+            if nxt not in self._started and nxt not in self._taken:
+                self._started[nxt] = self._pool.submit(held_call, self.client, functools.partial(self.work, nxt))
+
+    def close(self) -> None:
+        """End of the module (or of the run, interrupted): nothing not yet started is sent; what was sent and not
+        taken by a test (a later test deselected at run time, -x, Ctrl-C) is still told, so every exchange of the
+        run is recorded."""
+        for future in self._started.values():
+            future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for future in self._started.values():
+            if not future.cancelled():
+                self.client.release(future.result().held)
+        self._started.clear()
