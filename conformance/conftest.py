@@ -16,4 +16,5 @@ pytest_plugins = [
     "conformance.plugins.baseline",  # new/fixed against a baseline
     "conformance.plugins.recording",  # exchanges.har (after rules.json and the baseline)
     "conformance.plugins.safety",  # cleanup, unavailable runs, safety.json, redaction
+    "conformance.plugins.parallel",  # -n N (pytest-xdist): target handover, the run's lock and board, workers' results
 ]

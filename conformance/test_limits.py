@@ -114,6 +114,7 @@ def test_new_order_weighs_nothing(client: Client, orders: OrderFactory, mock_con
 
 
 @pytest.mark.rule("limits.weight-accounting")
+@pytest.mark.exclusive  # under -n N the other workers' requests are traffic on the same counter: alone, as serially
 def test_used_weight_grows_by_the_documented_weight_on_a_shared_counter(client: Client) -> None:
     """Where other traffic shares the counter, one of a few back-to-back pairs must still show the exact growth."""
     pairs = []

@@ -62,10 +62,13 @@ def symbols(client: Client) -> generation.Symbols:
 
 @pytest.fixture(scope="module")
 def acceptance(run_state: RunState) -> Iterator[Acceptance]:
-    """The share of positive cases answered 2XX per operation, written to <reports>/positive-acceptance.json."""
+    """The share of positive cases answered 2XX per operation, written to <reports>/positive-acceptance.json (under
+    `-n N` by the controller, which adds up every worker's tally: each saw part of the module)."""
     tally = Acceptance()
     yield tally
-    if tally.sent:
+    if run_state.worker:
+        run_state.tallies.append(tally.export())
+    elif tally.sent:
         tally.write(run_state.reports / "positive-acceptance.json")
 
 

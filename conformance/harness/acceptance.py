@@ -56,6 +56,18 @@ class Acceptance:
     others: dict[str, Counter[str]] = field(default_factory=dict)
     unjudged: dict[str, str] = field(default_factory=dict)
 
+    def export(self) -> dict[str, Any]:
+        """Plain data, for the controller of a `-n N` run, which adds up its workers' tallies (`absorb`)."""
+        return {"sent": dict(self.sent), "accepted": dict(self.accepted),
+                "others": {op: dict(c) for op, c in self.others.items()}, "unjudged": dict(self.unjudged)}
+
+    def absorb(self, data: dict[str, Any]) -> None:
+        self.sent.update(data.get("sent", {}))
+        self.accepted.update(data.get("accepted", {}))
+        for op_id, counts in data.get("others", {}).items():
+            self.others.setdefault(op_id, Counter()).update(counts)
+        self.unjudged.update(data.get("unjudged", {}))
+
     def add(self, op_id: str, exchanges: list[Exchange]) -> float:
         """Count one item's exchanges; returns the item's own 2XX share."""
         ok = [e for e in exchanges if 200 <= e.response.status < 300]

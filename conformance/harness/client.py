@@ -184,6 +184,7 @@ class Client:
 
     def _send(self, req: Prepared) -> Exchange:
         """Sign (a fresh timestamp per try), pace through the governor, send, and tell every listener."""
+        self.governor.claim(req.path)
         op = req.operation
         # Paced first, signed after: a timestamp taken before a long pacing wait would leave the recvWindow and
         # earn a -1021 the target never deserved (a small --conformance-budget paces for tens of seconds).

@@ -63,6 +63,13 @@ class Governor:
         self.reconciled = 0
 
     # -- accounting -------------------------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The windows and the block, held while they are read or changed; a shared budget
+        (conformance.harness.sharing) loads them from the run's ledger here and writes them back."""
+        with self._lock:
+            yield
+
     def _expire(self, now: float) -> None:
         span = self.window + self.slack
         while self._weights and now - self._weights[0][0] >= span:
@@ -80,7 +87,7 @@ class Governor:
 
     def used_weight(self) -> int:
         """Weight spent in the current window, local and server figures reconciled."""
-        with self._lock:
+        with self._locked():
             return self._used(self.clock())
 
     def _delay(self, now: float, weight: int, orders: int) -> float:
@@ -98,7 +105,7 @@ class Governor:
     def acquire(self, weight: int, orders: int = 0) -> None:
         """Wait until sending this request keeps the window inside the budget; raise while blocked."""
         while True:
-            with self._lock:
+            with self._locked():
                 now = self.clock()
                 if now < self.blocked_until:
                     raise TargetUnavailable(f"{self.block_reason} ({self.blocked_until - now:.0f}s left)",
@@ -125,7 +132,7 @@ class Governor:
         """Reconcile with the used-weight/order-count headers; honour Retry-After on 429/418. `admitted_at` (the
         clock when the request was admitted) widens the slack by the time it took to arrive and come back."""
         self._failures = 0
-        with self._lock:
+        with self._locked():
             now = self.clock()
             took = now - admitted_at if admitted_at is not None else exchange.response.elapsed_ms / 1000
             self.slack = max(self.slack, took)
@@ -161,12 +168,12 @@ class Governor:
 
     def note_server_weight(self, used: int) -> None:
         """The target's used weight reported outside an HTTP header (a WebSocket-API answer's `rateLimits`)."""
-        with self._lock:
+        with self._locked():
             self._server_weight(self.clock(), used)
 
     def block(self, seconds: float, reason: str) -> None:
         """Send nothing more to this target for `seconds`; callers get TargetUnavailable meanwhile."""
-        with self._lock:
+        with self._locked():
             until = self.clock() + seconds
             if until > self.blocked_until:
                 self.blocked_until, self.block_reason = until, reason
@@ -190,17 +197,19 @@ class Governor:
     @property
     def rate_limited(self) -> bool:
         """Blocked by the target's own 429/418 (honour it), not by the suite's circuit breaker (a guess)."""
-        return self.blocked_until > self.clock() and self.block_reason.startswith("rate-limited")
+        with self._locked():
+            return self.blocked_until > self.clock() and self.block_reason.startswith("rate-limited")
 
     def clear_circuit(self) -> None:
         """Lift a circuit-breaker block (never a 429/418 one): the cleanup tries the target once more."""
-        with self._lock:
+        with self._locked():
             if not self.block_reason.startswith("rate-limited"):
                 self.blocked_until, self._failures, self._gave_up = 0.0, 0, 0
 
     def wait_until_unblocked(self, max_wait: float) -> bool:
         """Wait out a block if it ends within `max_wait` seconds (used by the end-of-run cleanup)."""
-        left = self.blocked_until - self.clock()
+        with self._locked():
+            left = self.blocked_until - self.clock()
         if left > max_wait:
             return False
         if left > 0:
@@ -226,6 +235,29 @@ class Governor:
         with self._slots:
             self.max_in_flight = max(1, self.max_in_flight // 2)
             return self.max_in_flight
+
+    def claim(self, path: str) -> None:
+        """Before a request to `path`: a shared budget (conformance.harness.sharing) makes the test that sends it the
+        only one of the run using a resource every client of the account shares (the listenKey); alone, nothing to
+        do."""
+
+    def release_claims(self) -> None:
+        """At the end of a test: let go of what `claim` took."""
+
+    def absorb(self, stats: dict[str, Any]) -> None:
+        """Add another process's figures of the same budget (a pytest-xdist worker's `stats()`) to this one's: counts
+        add up; peaks were measured on the shared window, so the run's peak is the largest."""
+        self.sent += int(stats.get("requests", 0))
+        self.total_weight += int(stats.get("total_weight", 0))
+        self.throttled += int(stats.get("http_429", 0))
+        self.banned += int(stats.get("http_418", 0))
+        self.waits += int(stats.get("paced_waits", 0))
+        self.waited_seconds += float(stats.get("paced_seconds", 0.0))
+        self.reconciled += int(stats.get("reconciled", 0))
+        self.peak_weight = max(self.peak_weight, int(stats.get("peak_weight_1m", 0)))
+        self.peak_server_weight = max(self.peak_server_weight, int(stats.get("peak_server_weight_1m", 0)))
+        self.peak_orders = max(self.peak_orders, int(stats.get("peak_orders_1m", 0)))
+        self.max_in_flight = min(self.max_in_flight, int(stats.get("max_in_flight", self.max_in_flight)))
 
     def stats(self) -> dict[str, Any]:
         return {"share": self.share, "weight_budget_1m": self.weight_budget, "order_budget_1m": self.order_budget,

@@ -155,6 +155,29 @@ class Results:
                          f"{', …' if len(untested) > 8 else ''}) — reasons in rules.json")
         return lines
 
+    def export(self) -> dict[str, Any]:
+        """This process's decisions as plain data, for the controller of a `-n N` run (pytest-xdist workeroutput)."""
+        return {"tests": {r: dict(t) for r, t in self.tests.items()},
+                "failures": {r: [[list(k), f.as_dict()] for k, f in fs.items()] for r, fs in self.failures.items()},
+                "reasons": {r: {k: list(v) for k, v in rs.items()} for r, rs in self.reasons.items()}}
+
+    def absorb(self, data: dict[str, Any]) -> None:
+        """Fold a worker's `export()` in: a rule's verdict is the worst of all its tests, wherever they ran."""
+        for rule_id, tests in data.get("tests", {}).items():
+            for nodeid, verdict in tests.items():
+                known = self.tests[rule_id].get(nodeid)
+                if known is None or _RANK.index(verdict) < _RANK.index(known):
+                    self.tests[rule_id][nodeid] = verdict
+        for rule_id, pairs in data.get("failures", {}).items():
+            for key, raw in pairs:
+                failure = self.failures[rule_id].setdefault(tuple(key), Failure(
+                    list(raw["expected"]), raw["actual"], raw["request"], raw["curl"]))
+                failure.count += int(raw["count"])
+                failure.tests += [n for n in raw["tests"] if n not in failure.tests]
+        for rule_id, reasons in data.get("reasons", {}).items():
+            for key, nodes in reasons.items():
+                self.reasons[rule_id][key].extend(nodes)
+
     def as_dict(self, target: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         rules = [self.entry(rule_id) for rule_id in self.catalogue]
         counts: dict[str, int] = defaultdict(int)

@@ -24,7 +24,8 @@ def _expand(patterns: list[str], known: list[str], what: str, where: str) -> set
     return found
 
 
-def _operations(item: pytest.Item, known: set[str], rules: list[str]) -> set[str]:
+def operations_of(item: pytest.Item, known: set[str], rules: list[str]) -> set[str]:
+    """The operations an item names: its parameters' operation IDs and its `schema.<operationId>` rules."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     named = {str(v) for k, v in params.items() if k in OPERATION_PARAMS and str(v) in known}
     return named | {r.split(".", 1)[1] for r in rules if r.startswith("schema.") and r.split(".", 1)[1] in known}
@@ -54,7 +55,7 @@ def apply(config: pytest.Config, items: list[pytest.Item], state: Any) -> None:
     for item in items:
         marked = [rid for mark in item.iter_markers("rule") for rid in mark.args]
         keep = (rules is None or bool(rules & set(marked))) and \
-            (ops is None or bool(ops & _operations(item, known_ops, marked)))
+            (ops is None or bool(ops & operations_of(item, known_ops, marked)))
         (kept if keep else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -48,6 +48,7 @@ class Observed:
 
     def __init__(self, limit: int = 500) -> None:
         self.exchanges: deque[Any] = deque(maxlen=limit)
+        self.outbox: list[Any] | None = None  # a `-n N` worker posts what it saw to the others (harness.sharing)
 
     def __call__(self, ex: Any) -> None:
         # Imported on use: the check modules load the catalogue and the spec, which the plugin validates first
@@ -56,6 +57,8 @@ class Observed:
 
         if classified(ex):
             self.exchanges.append(ex)
+            if self.outbox is not None:
+                self.outbox.append(ex)
 
 
 def _mock_limits(base_url: str) -> dict[str, int] | None:
@@ -102,6 +105,13 @@ class RunState:
     # What test_http/test_errors clients saw with a classified status, for the passive classifier test.
     classified: Observed = field(default_factory=Observed)
     governor: Governor | None = None  # the run's budget, made in start(): every request of the run is paid from it
+    # `-n N` (pytest-xdist, conformance/plugins/parallel.py): the run's shared folder (budget ledger, lock, board), set
+    # in the controller and in every worker; `worker` is the worker's ID (gw0, ...), empty in the controller and
+    # serial runs.
+    shared: Path | None = None
+    worker: str = ""
+    outbox: list[Any] | None = None  # a worker's 2XX answers not yet posted to the others
+    tallies: list[dict[str, Any]] = field(default_factory=list)  # a worker's positive-acceptance tallies
 
     @classmethod
     def from_config(cls, config: Any) -> RunState:
@@ -145,7 +155,7 @@ class RunState:
         if creds is None and (self.target.kind == "testnet" or self.profile == "testnet"):
             raise ConfigError("no credentials: set ZTDX_API_KEY and ZTDX_API_SECRET (a testnet API key) —"
                               " nothing was sent")
-        self.governor = Governor(share=self.budget)
+        self.governor = self._governor()
         self._check_reachable()
         self._check_credentials()
         if self.target.has(targets.FAULTS):  # the limits the run starts with, restored before the cleanup
@@ -153,6 +163,37 @@ class RunState:
         path = self.deviations_path or deviations.path_for(self.target.name)
         self.deviations = deviations.load(path, self.catalogue, required=self.deviations_path is not None)
         return self.target
+
+    def _governor(self) -> Governor:
+        if self.shared is None:
+            return Governor(share=self.budget or DEFAULT_BUDGET)
+        from conformance.harness.sharing import SharedGovernor  # only a `-n N` run shares its budget through a file
+
+        return SharedGovernor(self.shared, share=self.budget or DEFAULT_BUDGET)
+
+    def handover(self) -> dict[str, Any]:
+        """What a `-n N` worker needs of the controller's start(): the resolved target, not a second mock or check."""
+        target = self.target
+        return {"base_url": target.base_url if target else "", "kind": target.kind if target else "",
+                "budget": self.budget, "unavailable": self.unavailable, "mock_limits": self.mock_limits,
+                "shared": str(self.shared)}
+
+    def attach(self, handed: dict[str, Any], worker: str) -> None:
+        """A worker's start(): the controller's target and budget; nothing is started or sent here."""
+        self.worker, self.shared, self.budget = worker, Path(handed["shared"]), handed["budget"]
+        self.unavailable, self.mock_limits = handed["unavailable"], handed["mock_limits"]
+        self.outbox, self.classified.outbox = [], []
+        if not handed["base_url"]:
+            return
+        option, kind = self.target_option, handed["kind"]
+        self.target = targets.resolve(option, mock_url=handed["base_url"] if option == "mock" else None,
+                                      allow_mainnet_trading=self.allow_mainnet_trading,
+                                      provoke_limits=self.provoke_limits, profile=self.profile,
+                                      probe=lambda _url: kind == "mock")
+        self._resolve_ws_url()
+        self.governor = self._governor()
+        path = self.deviations_path or deviations.path_for(self.target.name)
+        self.deviations = deviations.load(path, self.catalogue, required=self.deviations_path is not None)
 
     def _resolve_ws_url(self) -> None:
         assert self.target is not None
@@ -206,6 +247,8 @@ class RunState:
         """A client listener: every 2XX JSON answer of a documented operation, for test_observed.py."""
         if exchange.operation is not None and 200 <= exchange.response.status < 300 and exchange.response.is_json:
             self.answers.setdefault(exchange.operation_id, deque(maxlen=ANSWERS_KEPT)).append(exchange)
+            if self.outbox is not None:
+                self.outbox.append(exchange)
 
     def stop(self) -> None:
         if self.mock_server is not None:

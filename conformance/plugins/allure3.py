@@ -69,7 +69,7 @@ def pytest_conformance_allure3_sessionfinish(session: pytest.Session) -> Iterato
     result = yield
     config, state = session.config, session.config.stash.get(STATE, None)
     results_dir = getattr(config.option, "allure_report_dir", None)
-    if state is None or config.option.collectonly:
+    if state is None or state.worker or config.option.collectonly:  # under `-n N`, the controller's to do
         return result
     state.reports.mkdir(parents=True, exist_ok=True)
     (state.reports / RESOLUTIONS).write_text(json.dumps({"rules": resolution_rules(state)}, indent=2) + "\n",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from conformance import checks
 from conformance.data import inputs, spec_check
 from conformance.data.exceptions import ConfigError, NotTested, TargetUnavailable
-from conformance.harness import outcomes, redact, refusal, selection, targets
+from conformance.harness import outcomes, redact, refusal, selection, targets, workers
 from conformance.harness.session import EXIT_TARGET_UNAVAILABLE, RunState
 from conformance.plugins import options
 
@@ -58,8 +61,13 @@ def pytest_configure(config: pytest.Config) -> None:
         spec_check.check_rule_operations(state.catalogue, state.contract)
         selection.resolve(config, state)
     except ConfigError as exc:
-        refusal.record(config, str(exc))
+        if not hasattr(config, "workerinput"):  # a worker's refusal is the controller's, already recorded
+            refusal.record(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
+    if workers.role(config) == workers.CONTROLLER:
+        state.shared = Path(tempfile.mkdtemp(prefix="fapi-conformance-"))
+    elif workers.role(config) == workers.WORKER:
+        config.option.clean_alluredir = False  # the controller cleaned it; the workers' results share the folder
     # Results land in the reports folder by default: JUnit and Allure results beside rules.json.
     if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(state.reports / "junit.xml")
@@ -70,6 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[STATE]
+    if workers.role(session.config) == workers.WORKER:  # the controller started the target and checked it
+        state.attach(*workers.handed(session.config))
+        return
     try:
         state.start()
     except ConfigError as exc:
@@ -190,7 +201,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _write_results(state: RunState) -> None:
-    if state.results is not None:
+    if state.results is not None and not state.worker:  # a worker's results reach the controller (parallel.py)
         state.results.write(state.reports / "rules.json", state.target_info())
 
 
@@ -199,9 +210,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None:
         return
-    if state.unavailable:
+    if state.unavailable and not state.worker:  # the controller says it, once
         state.run_status, state.run_status_line = "target unavailable", state.unavailable
         sys.stderr.write(f"fapi-conformance: {state.unavailable}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE
     _write_results(state)
     state.stop()
+    if state.shared is not None and not state.worker:
+        shutil.rmtree(state.shared, ignore_errors=True)

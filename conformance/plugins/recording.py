@@ -184,7 +184,7 @@ def pytest_conformance_recording_sessionfinish(session: pytest.Session) -> Itera
     """After every other sessionfinish hook (rules.json is written by then); redacted as the file is written."""
     result = yield
     recorder, state = session.config.stash.get(RECORDER, None), session.config.stash.get(STATE, None)
-    if recorder is not None and state is not None and (recorder.tests or state.unavailable):
+    if recorder is not None and state is not None and not state.worker and (recorder.tests or state.unavailable):
         option = session.config.getoption("conformance_record", None)
         path = Path(option) if option else state.reports / HAR_NAME
         path.parent.mkdir(parents=True, exist_ok=True)

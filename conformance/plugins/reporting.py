@@ -152,6 +152,6 @@ def pytest_conformance_reporting_sessionfinish(session: pytest.Session) -> Itera
     config = session.config
     results_dir = getattr(config.option, "allure_report_dir", None)
     state = config.stash.get(STATE, None)
-    if results_dir and state is not None and not config.option.collectonly:
+    if results_dir and state is not None and not state.worker and not config.option.collectonly:
         write(Path(results_dir), state, config)
     return result

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance.harness import orders, outcomes, redact, targets
+from conformance.harness import orders, outcomes, redact, targets, workers
 from conformance.harness.governor import Governor
 from conformance.harness.journal import Journal
 from conformance.harness.session import EXIT_TARGET_UNAVAILABLE, RunState
@@ -35,6 +35,8 @@ class RunSafety:
     ran: set[str] = field(default_factory=set)
     unavailable: dict[str, str] = field(default_factory=dict)  # nodeid -> reason
     cleanup: dict[str, Any] = field(default_factory=dict)
+    cleanups: list[dict[str, Any]] = field(default_factory=list)  # `-n N`: each worker's cleanup (plugins.parallel)
+    workers: dict[str, Any] = field(default_factory=dict)  # `-n N`: each worker's own governor figures
     status: str = "ok"
     status_line: str = ""
 
@@ -42,6 +44,7 @@ class RunSafety:
         return {"status": self.status, "status_line": self.status_line, "run_prefix": orders.RUN_PREFIX,
                 "tests_run": len(self.ran), "tests_unavailable": len(self.unavailable),
                 "governor": self.governor.stats() if self.governor else None, "cleanup": self.cleanup,
+                **({"governor_by_worker": self.workers} if self.workers else {}),
                 "retries": [r.as_dict() for r in self.journal.retries],
                 "unknown_outcomes": [f.as_dict() for f in self.journal.unknown_outcomes]}
 
@@ -141,7 +144,9 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
     if safety is None or state is None or state.target is None:
         return
     traded = state.journal.orders_sent > 0 or any(f.baselines or f.placed for f in state.journal.factories)
-    if traded and state.target.has(targets.TRADING):
+    if state.shared is not None and not state.worker:  # `-n N`: each worker cancelled what it opened
+        safety.cleanup = workers.merged_cleanup(safety.cleanups)
+    elif traded and state.target.has(targets.TRADING):
         _calm_mock(state)
         with _sigint_deferred() as hits:
             safety.cleanup = orders.cleanup_run(state.target, state.contract, state.journal,
@@ -159,10 +164,11 @@ def pytest_conformance_safety_sessionfinish(session: pytest.Session, exitstatus:
         safety.status, safety.status_line = _status(int(session.exitstatus), safety)
     if safety.status != "ok":
         state.run_status, state.run_status_line = safety.status, safety.status_line
-    if safety.status == "target unavailable" and not state.unavailable:  # else the plugin says it, once
+    if safety.status == "target unavailable" and not state.unavailable and not state.worker:  # else the plugin says it
         sys.stderr.write(f"fapi-conformance: {safety.status_line}\n")
         session.exitstatus = EXIT_TARGET_UNAVAILABLE
-    _write(state, safety)
+    if not state.worker:  # a worker's figures reach the controller, which writes the run's safety.json
+        _write(state, safety)
 
 
 def _calm_mock(state: RunState) -> None:
@@ -193,6 +199,8 @@ def pytest_conformance_safety_scrub(session: pytest.Session) -> Iterator[None]:
     sessionfinish wrapper, so it runs after every writer (the plain hooks, then the other wrappers)."""
     result = yield
     config, state = session.config, session.config.stash.get(STATE, None)
+    if state is not None and state.worker:  # the controller scrubs once every worker has written its last file
+        return result
     roots = [Path(p) for p in (getattr(config.option, "xmlpath", None),
                                getattr(config.option, "allure_report_dir", None)) if p]
     if state is not None:

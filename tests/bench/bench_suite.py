@@ -129,3 +129,32 @@ def testnet_profile(repeats: int) -> dict[str, Any]:
             "peak_share": round(peak / DOCUMENTED_WEIGHT_PER_MINUTE, 3),
             "http_429": sum(int(g.get("http_429", 0)) for _, g, _, _ in samples),
             "http_418": sum(int(g.get("http_418", 0)) for _, g, _, _ in samples), "goal_share": 0.5}
+
+
+def _verdicts(reports: Path) -> dict[str, str]:
+    try:
+        return {r["id"]: r["verdict"] for r in json.loads((reports / "rules.json").read_text())["rules"]}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def parallel(repeats: int, workers: int = 2) -> dict[str, Any]:
+    """The full run serial and with `-n workers` (pytest-xdist), interleaved in one bench run, side by side: wall
+    times, the ratio, whether every rule got the same verdict, and the shared budget's figures."""
+    serial, spread, same, stats = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        one, many = Path(tmp) / "serial", Path(tmp) / "parallel"
+        for _ in range(repeats):
+            serial.append(timed(_pytest(reports=one)))
+            spread.append(timed(_pytest("-n", str(workers), reports=many)))
+            same.append(bool(_verdicts(one)) and _verdicts(one) == _verdicts(many))
+            stats.append(_governor(many) or {})
+    one_s, many_s = median([r.seconds for r in serial]), median([r.seconds for r in spread])
+    last = stats[-1]
+    return {"workers": workers, "serial_seconds": one_s, "parallel_seconds": many_s,
+            "ratio": round(many_s / one_s, 2) if one_s else None, "same_verdicts": all(same),
+            "serial_runs": [round(r.seconds, 3) for r in serial],
+            "parallel_runs": [round(r.seconds, 3) for r in spread],
+            "exit_codes": [r.returncode for r in serial + spread], "failures": failed_lines(serial + spread),
+            "requests": last.get("requests"), "peak_weight_1m": last.get("peak_weight_1m"),
+            "weight_budget_1m": last.get("weight_budget_1m"), "http_429": last.get("http_429")}

@@ -24,7 +24,7 @@ import bench_suite
 import bench_ws
 from bench_common import PYTHON, ROOT, machine
 
-SECTIONS = ("full", "schema", "testnet", "scaling", "mock", "ws")
+SECTIONS = ("full", "parallel", "schema", "testnet", "scaling", "mock", "ws")
 FULL = {"compare_examples": 10, "examples": (10, 50, 100), "latencies": (0, 50, 150), "latency_examples": 10,
         "load_total": 40_000, "load_seconds": 10.0}
 QUICK = {"compare_examples": 5, "examples": (2, 5, 10), "latencies": (0, 50), "latency_examples": 5,
@@ -56,6 +56,8 @@ def measure(sections: list[str], repeats: int, plan: dict[str, Any]) -> dict[str
         print(f"bench: {name} ...", flush=True)
         if name == "full":
             results["full_run"] = bench_suite.full_run(repeats)
+        elif name == "parallel":
+            results["parallel"] = bench_suite.parallel(repeats)
         elif name == "schema":
             results["schema_vs_st"] = bench_schema.compare(repeats, plan["compare_examples"])
         elif name == "testnet":
@@ -98,6 +100,13 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             out.append(("1. (beside it) physical limit: requests x loopback round trip + bare pytest start-up",
                         f"{p['requests']} x {p['round_trip_ms']:.2f} ms + {p['startup_seconds']:.1f} s = "
                         f"{p['seconds']:.1f} s; full run / limit = {p['ratio']}", "-", "for reference"))
+    if "parallel" in r:
+        p = r["parallel"]
+        out.append((f"1. full run serial vs -n {p['workers']} (pytest-xdist), side by side",
+                    f"{p['serial_seconds']:.1f} s / {p['parallel_seconds']:.1f} s = {p['ratio']} (same verdicts: "
+                    f"{p['same_verdicts']}; peak {p['peak_weight_1m']}/{p['weight_budget_1m']}, 429s: "
+                    f"{p['http_429']}{_exits(p)})", "same verdicts, budget held",
+                    _goal(p["same_verdicts"] and p["http_429"] == 0)))
     if "schema_vs_st" in r:
         s = r["schema_vs_st"]
         out.append((f"2. schema module vs st run --mode positive + --mode negative ({len(s['operations'])} public "

@@ -65,12 +65,11 @@ def test_a_throttling_target_is_backed_off_from_without_a_418(tmp_path: Path) ->
     assert "failed" not in result.stdout.splitlines()[-1] and "skipped" in result.stdout.splitlines()[-1]
 
 
-@pytest.mark.slow
-def test_the_testnet_profile_with_latency_stays_in_budget_without_429(tmp_path: Path) -> None:
+def _testnet_profile_holds_the_budget(tmp_path: Path, *extra: str) -> dict[str, object]:
     with mock_server() as mock:
         control(mock.url, "latency", {"ms": 150, "jitter_ms": 50})
         result = run(["conformance", f"--conformance-target={mock.url}", "--conformance-profile=testnet",
-                      f"--conformance-reports={tmp_path}", "-q"], timeout=1500)
+                      f"--conformance-reports={tmp_path}", "-q", *extra], timeout=1500)
         state = control(mock.url, "state")
     assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr  # completed, target available
     gov = json.loads((tmp_path / "safety.json").read_text())["governor"]
@@ -81,3 +80,27 @@ def test_the_testnet_profile_with_latency_stays_in_budget_without_429(tmp_path: 
     # went round it: the mock counted 11 more than the governor allowed in a minute).
     assert state["weight_charged"] <= gov["total_weight"], (state["weight_charged"], gov["total_weight"])
     assert "rate-limited" not in result.stdout
+    return gov
+
+
+@pytest.mark.slow
+def test_the_testnet_profile_with_latency_stays_in_budget_without_429(tmp_path: Path) -> None:
+    _testnet_profile_holds_the_budget(tmp_path)
+
+
+@pytest.mark.slow
+def test_the_testnet_profile_on_two_workers_shares_one_budget_without_429(tmp_path: Path) -> None:
+    """`-n 2`: the workers pay from one ledger, so together they peak inside the one share (README: -n N)."""
+    gov = _testnet_profile_holds_the_budget(tmp_path, "-n", "2")
+    assert gov["weight_budget_1m"] == 1200  # the run's share, not one per worker
+
+
+@pytest.mark.slow
+def test_the_testnet_profile_on_four_workers_shares_one_budget_without_429(tmp_path: Path) -> None:
+    """`-n 4` (issue 15 item 4): four workers, one ledger, still at most the testnet profile's 50 % share (1200 of the
+    testnet's 2400 a minute) and no 429."""
+    gov = _testnet_profile_holds_the_budget(tmp_path, "-n", "4")
+    assert gov["weight_budget_1m"] == 1200 and gov["share"] == 0.5
+    by_worker = json.loads((tmp_path / "safety.json").read_text())["governor_by_worker"]
+    assert sorted(by_worker) == ["gw0", "gw1", "gw2", "gw3"]  # four workers paid from it
+    assert all(w["requests"] > 0 and w["peak_weight_1m"] <= 1200 for w in by_worker.values()), by_worker
