@@ -160,3 +160,33 @@ def test_prepare_runs_in_the_test_s_thread_and_its_error_is_the_owner_s(
     fetcher.take("D")
     assert heard == ["A", "B", "D"]
     fetcher.close()
+
+
+def test_while_work_runs_ahead_one_thread_parses_at_a_time(setup: tuple[Client, Server, list[str]],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython 3.11's ast constructor is not safe in two threads (gh-106905): pytest parses when a worker's first
+    request imports a plugin module while the test's thread imports another."""
+    import ast
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_parse(*args: object, **kwargs: object) -> None:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        with lock:
+            inside[0] -= 1
+
+    monkeypatch.setattr(ast, "parse", slow_parse)
+    client, _, _ = setup
+    fetcher = prefetch.Prefetcher(client, ["A"], _same, _depth(client), lambda k: True, ahead=1)
+    threads = [threading.Thread(target=ast.parse, args=("x = 1",)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert most[0] == 1
+    fetcher.close()
+    assert ast.parse is slow_parse  # given back as it was

@@ -10,6 +10,12 @@ takes them (`Client.holding` / `Client.release`), so HAR entries, Allure attachm
 serial run shows. An item that is not eligible runs in its test alone, and no work ahead crosses it: the items
 after it start only once it is done. What the work raised is raised in the test that owns it.
 
+While work runs ahead, `ast.parse` takes a lock: CPython 3.11 keeps the AST constructor's recursion depth in state
+shared by all threads, and two threads parsing at once fail with "SystemError: AST constructor recursion depth
+mismatch" (gh-106905). pytest parses with it whenever a plugin's module is first imported (assertion rewriting) and
+when it formats a failure, and a worker's first request may import such a module while the test's thread imports
+another (a fresh clone's first run did: its coverage phase and a worker both imported schemathesis modules).
+
 Each item's work is in two parts: `prepare(key)` runs in the test's own thread (case generation: CPU only, and
 Hypothesis parses source with `ast`, which CPython 3.11 does not allow in two threads at once — gh-106905: pytest's
 own failure report parses source in the main thread), then `send(prepared)` runs ahead in a worker thread.
@@ -17,8 +23,11 @@ own failure report parses source in the main thread), then `send(prepared)` runs
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import functools
-from collections.abc import Callable, Hashable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -57,6 +66,29 @@ def gather(client: Client, pool: ThreadPoolExecutor, works: Sequence[Callable[[]
     return Outcome([o.value for o in outcomes], errors[0] if errors else None, held)
 
 
+_AST_LOCK = threading.RLock()  # one ast.parse at a time while a Prefetcher is open (see the module's doc)
+
+
+@contextlib.contextmanager
+def one_ast_parse_at_a_time() -> Iterator[None]:
+    """`ast.parse` behind a lock for as long as the block runs (the function is looked up at each call)."""
+    original = ast.parse
+    if getattr(original, "locked_by_conformance", False):  # already (a nested Prefetcher)
+        yield
+        return
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        with _AST_LOCK:
+            return original(*args, **kwargs)
+
+    parse.locked_by_conformance = True  # type: ignore[attr-defined]
+    ast.parse = parse
+    try:
+        yield
+    finally:
+        ast.parse = original
+
+
 class Prefetcher(Generic[K]):
     """Runs `send(prepare(key))` for the keys in the order their tests ask for them, up to `ahead` eligible keys at
     once (`prepare` in the caller's thread, `send` in a worker)."""
@@ -69,6 +101,8 @@ class Prefetcher(Generic[K]):
         self._pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="conformance-ahead")
         self._started: dict[K, Future[Outcome]] = {}
         self._taken: set[K] = set()
+        self._guard = contextlib.ExitStack()
+        self._guard.enter_context(one_ast_parse_at_a_time())
 
     def take(self, key: K) -> Any:
         """Key's value (its exchanges told to the listeners first, in this test); what its work raised is raised."""
@@ -116,3 +150,4 @@ class Prefetcher(Generic[K]):
             if not future.cancelled():
                 self.client.release(future.result().held)
         self._started.clear()
+        self._guard.close()
