@@ -291,6 +291,14 @@ def test_a_positive_leverage_is_held_to_its_symbol_s_max_leverage(values: dict[s
     assert values == after
 
 
+@pytest.mark.parametrize(("sent", "after"), [("ISOLATED", "CROSSED"), ("CROSSED", "CROSSED"), ("CROSS", "CROSS")])
+def test_a_positive_case_sends_no_value_the_contract_says_is_refused(sent: str, after: str) -> None:
+    values = {"symbol": "XBTUSD", "marginType": sent}
+    op = contract.default().operations["changeMarginType"]
+    assert generation.accepted_value(values, op) == (sent != after)
+    assert values == {"symbol": "XBTUSD", "marginType": after}
+
+
 ORDER = generation.Seeded("ETHUSDT", {"orderId": 1000007, "clientOrderId": "fc0000-1"})
 
 

@@ -394,6 +394,16 @@ def test_a_per_symbol_bound_names_a_field_of_exchange_info_symbols() -> None:
     assert bounded == {("changeLeverage", "leverage"): "exchangeInfo.symbols[].maxLeverage"}
 
 
+def test_a_refused_value_is_one_the_contract_lists_and_says_is_refused() -> None:
+    refused = {(op_id, name): (p["x-refused-values"], deref(p["schema"]).get("enum", []))
+               for op_id in operations() for name, p in params_of(op_id).items() if "x-refused-values" in p}
+    assert refused == {("changeMarginType", "marginType"): (["ISOLATED"], ["CROSSED", "ISOLATED", "CROSS"])}
+    path = SHARED / "contract" / "fapi-contract.md"
+    if not path.exists():
+        pytest.skip(f"shared input not found: {path}")
+    assert "`CROSSED` (idempotent) or `ISOLATED` (rejected with -4046)" in path.read_text(encoding="utf-8")  # A16
+
+
 def test_a_state_precondition_names_an_operation_of_the_spec() -> None:
     after = {op_id: raw["x-after"] for op_id, (_, _, raw) in operations().items() if "x-after" in raw}
     assert after == {"keepaliveUserDataStream": "startUserDataStream"}

@@ -148,6 +148,26 @@ def bounded_by_symbol(values: dict[str, Any], op: Operation, symbols: Symbols) -
     return changed
 
 
+def accepted_value(values: dict[str, Any], op: Operation) -> bool:
+    """Replace a value of an `x-refused-values` parameter with the first value of its enum the target accepts.
+
+    The contract documents such a value and says the target refuses it (ZTDX: `marginType=ISOLATED` -> -4046, cross
+    margin only), so the spec keeps it in the enum (the contract's list) but a positive case sending it could not
+    reach 2XX. True when something changed.
+    """
+    changed = False
+    for param in op.parameters():
+        refused, name = param.get("x-refused-values") or [], str(param.get("name"))
+        if name not in values or values[name] not in refused:
+            continue
+        enum = (param.get("schema") or {}).get("enum") or []
+        accepted = next((v for v in enum if v not in refused), None)
+        if accepted is not None:
+            values[name] = accepted
+            changed = True
+    return changed
+
+
 @dataclass(frozen=True)
 class Seeded:
     """A resting order placed for positive cases to name: its symbol and its fields (orderId, clientOrderId)."""
@@ -192,13 +212,15 @@ def with_order(values: dict[str, Any], op: Operation, order: Seeded) -> bool:
 
 
 def repair(case: Any, op: Operation, symbols: Symbols | None = None, order: Seeded | None = None) -> Any:
-    """The positive case with its time window ordered, its per-symbol bounds kept and, given one, a real order."""
+    """The positive case with its time window ordered, its per-symbol bounds kept, no value the contract says is
+    refused and, given one, a real order."""
     max_ms = op.raw.get("x-max-window-ms")
     for values in (case.query, case.body):
         if isinstance(values, dict):
             ordered_window(values, max_ms if isinstance(max_ms, int) else None)
             if order is not None and names_orders(op):
                 with_order(values, op, order)
+            accepted_value(values, op)
             if symbols is not None:
                 bounded_by_symbol(values, op, symbols)
     return case
