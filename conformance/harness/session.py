@@ -138,14 +138,18 @@ class RunState:
         if self.budget is None:
             self.budget = DEFAULT_BUDGET * scale
         if self.target_option == "mock":
-            from conformance.mock import MockServer, scaled_limits  # only imported when it is the target
+            from conformance.mock.server import MockProcess  # only imported when it is the target
 
             # Local and ours: pacing it to a live exchange's budget would only cost time. The testnet profile
             # keeps the documented limits, so its pacing is what the testnet would see.
             # Its /ws publishes `scale` times as often as documented: a faster cadence conforms, and costs no wait.
-            self.mock_server = MockServer(host="127.0.0.1", port=0, limits=scaled_limits(scale),
-                                          ws_cadence_scale=1 / scale)
-            self.mock_server.start()
+            # In a process of its own: its CPU on another core, not in this process's one GIL.
+            self.mock_server = MockProcess(host="127.0.0.1", port=0, limits_scale=scale, ws_cadence_scale=1 / scale)
+            try:
+                self.mock_server.start()
+            except (RuntimeError, OSError) as exc:  # its reason is the child's last line of stderr
+                raise TargetUnavailable(f"the bundled mock could not start ({exc}) — run `python -m"
+                                        " conformance.mock` to see its error, or reinstall the package") from None
             mock_url = self.mock_server.url
         self.target = targets.resolve(self.target_option, mock_url=mock_url,
                                       allow_mainnet_trading=self.allow_mainnet_trading,

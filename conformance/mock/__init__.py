@@ -3,6 +3,6 @@
 from .app import create_app
 from .control import VERSION as __version__
 from .limits import scaled_limits
-from .server import MockServer
+from .server import MockProcess, MockServer
 
-__all__ = ["MockServer", "__version__", "create_app", "scaled_limits"]
+__all__ = ["MockProcess", "MockServer", "__version__", "create_app", "scaled_limits"]

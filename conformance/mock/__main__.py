@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started the mock goes away (the nox session uses it)")
+    parser.add_argument("--fd", type=_number(int, 0), default=None,
+                        help="serve a listening socket inherited as this file descriptor (MockProcess) instead of"
+                             " binding --host/--port")
     return parser
 
 
@@ -73,22 +76,26 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     app = create_app(seed=args.seed, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
                      limits=scaled_limits(int(args.limits_scale)), ws_cadence_scale=args.ws_cadence_scale)
-    # The socket is bound and listening before the line is printed: whoever reads the line can connect at once.
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, int(args.port)))
-    except OSError as exc:
-        sys.exit(f"python -m conformance.mock: cannot listen on {args.host}:{args.port}: {exc.strerror}"
-                 " — stop whatever uses the port, or pick another with --port")
-    sock.listen(2048)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False, timeout_keep_alive=30)
+    if args.fd is not None:  # bound and listening in the parent (MockProcess): its port is known there already
+        sock = socket.socket(fileno=int(args.fd))
+    else:
+        # The socket is bound and listening before the line is printed: whoever reads the line can connect at once.
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((args.host, int(args.port)))
+        except OSError as exc:
+            sys.exit(f"python -m conformance.mock: cannot listen on {args.host}:{args.port}: {exc.strerror}"
+                     " — stop whatever uses the port, or pick another with --port")
+        sock.listen(2048)
+    host, port = (sock.getsockname()[0] if args.fd is not None else args.host), sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False, timeout_keep_alive=30,
+                            ws_ping_interval=None if args.fd is not None else 20.0)
     server = uvicorn.Server(config)
     if args.exit_with_parent:
         _watch_parent(server)
-    print(f"listening on http://{args.host}:{port} — Ctrl-C to stop", flush=True)
+    print(f"listening on http://{host}:{port} — Ctrl-C to stop", flush=True)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

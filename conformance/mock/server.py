@@ -1,10 +1,17 @@
-"""`MockServer`: the mock under uvicorn in a background thread on a (free) loopback port."""
+"""`MockServer`: the mock under uvicorn in a background thread on a (free) loopback port; `MockProcess`: the same mock
+in a child process of its own, serving a socket bound in the parent."""
 
 from __future__ import annotations
 
+import os
+import selectors
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -78,6 +85,92 @@ class MockServer:
         self._server = self._thread = self._socket = None
 
     def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MockProcess:
+    """The bundled mock in a child process (`python -m conformance.mock --fd N`): same app, same options, its CPU on
+    another core instead of the suite's (one GIL: in process, every answer the mock computed was time the suite's
+    checks and generation waited for).
+
+    The socket is bound and listening here before the child starts, so `url` is known at once and a first request
+    waits in the backlog until the child serves it; the child gets the socket's descriptor and this process closes
+    its copy, so a child that dies closes the port (connection refused, not a hang). `start()` returns once the
+    child says it serves; `stop()` ends it (SIGTERM, then SIGKILL); `--exit-with-parent` ends it if this process dies
+    without stopping it.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, limits_scale: int = 1,
+                 ws_cadence_scale: float = 1.0, seed: int = 42) -> None:
+        self.host, self.port = host, port
+        self.args = ["--seed", str(seed), "--limits-scale", str(limits_scale), "--ws-cadence-scale",
+                     repr(ws_cadence_scale), "--exit-with-parent"]
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> MockProcess:
+        if self._proc is not None:
+            return self
+        # IPPROTO_TCP, as in MockServer: asyncio disables Nagle only on sockets whose proto says TCP.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(2048)
+            self.port = sock.getsockname()[1]
+            # The child's stderr: read only to explain a child that failed; closed in stop().
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115
+            package_root = str(Path(__file__).resolve().parents[2])
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
+                                                                             os.environ.get("PYTHONPATH")]))}
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "conformance.mock", "--fd", str(sock.fileno()), *self.args],
+                pass_fds=(sock.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+                env=env)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._proc.stdout, selectors.EVENT_READ)
+            line = self._proc.stdout.readline() if selector.select(START_TIMEOUT) else b""
+        if line.startswith(b"listening on "):
+            return
+        reason = self._stderr_tail() or f"no answer within {START_TIMEOUT:.0f} s"
+        self.stop()
+        raise RuntimeError(f"the mock did not start on {self.url}: {reason}")
+
+    def _stderr_tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> MockProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -78,3 +79,43 @@ def test_the_in_process_mock_disables_nagle_on_its_connections(monkeypatch: pyte
         for connection in connections:
             sock = connection.transport.get_extra_info("socket")
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_mock_process_serves_from_a_child_and_stop_ends_it() -> None:
+    from conformance.mock import MockProcess
+
+    with MockProcess(limits_scale=10) as mock:
+        pid = mock._proc.pid if mock._proc else None
+        assert pid is not None and pid != os.getpid()
+        assert httpx.get(f"{mock.url}/fapi/v1/time", timeout=5).status_code == 200
+        limits = httpx.get(f"{mock.url}/__mock__/limits", timeout=5).json()
+        assert limits["weight_per_minute"] == 24000, limits  # 10 x the documented 2400
+    with pytest.raises(httpx.ConnectError):  # the child is gone and so is the port
+        httpx.get(f"{mock.url}/fapi/v1/time", timeout=2)
+
+
+def test_a_mock_process_that_cannot_start_says_why() -> None:
+    from conformance.mock import MockProcess
+
+    with pytest.raises(RuntimeError, match=r"did not start on http://127\.0\.0\.1:\d+: .*--ws-cadence-scale.*range"):
+        MockProcess(ws_cadence_scale=0.001).start()
+
+
+def test_a_mock_process_ends_when_the_process_that_started_it_dies() -> None:
+    script = ("import os; from conformance.mock import MockProcess; m = MockProcess().start();"
+              " print(m._proc.pid, flush=True); os._exit(0)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.1)
+    assert not _alive(child), "the mock outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
