@@ -89,16 +89,10 @@ def test_the_testnet_profile_with_latency_stays_in_budget_without_429(tmp_path: 
 
 
 @pytest.mark.slow
-def test_the_testnet_profile_on_two_workers_shares_one_budget_without_429(tmp_path: Path) -> None:
-    """`-n 2`: the workers pay from one ledger, so together they peak inside the one share (README: -n N)."""
-    gov = _testnet_profile_holds_the_budget(tmp_path, "-n", "2")
-    assert gov["weight_budget_1m"] == 1200  # the run's share, not one per worker
-
-
-@pytest.mark.slow
 def test_the_testnet_profile_on_four_workers_shares_one_budget_without_429(tmp_path: Path) -> None:
     """`-n 4` (issue 15 item 4): four workers, one ledger, still at most the testnet profile's 50 % share (1200 of the
-    testnet's 2400 a minute) and no 429."""
+    testnet's 2400 a minute) and no 429. (A `-n 2` twin of this test proved a subset of it: two workers paying from
+    the same ledger; it cost CI ~160 s of one worker, mostly paced waits, and was dropped on 2026-12-03.)"""
     gov = _testnet_profile_holds_the_budget(tmp_path, "-n", "4")
     assert gov["weight_budget_1m"] == 1200 and gov["share"] == 0.5
     by_worker = json.loads((tmp_path / "safety.json").read_text())["governor_by_worker"]
