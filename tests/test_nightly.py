@@ -131,3 +131,15 @@ def test_drift_against_recorded_binance_responses_finds_only_known_differences(t
     # Without the known list the same differences fail the run: the list is what keeps it green.
     assert drift.main(["--recorded", str(SHARED_RECORDED), "--allow", str(drift.ALLOW),
                        "--out", str(out)]) == drift.EXIT_DRIFT
+
+
+@pytest.mark.parametrize("entries", [[], [{"request": {"url": "http://127.0.0.1:1/fapi/v1/time"}, "note": "é\n\"x\""},
+                                         {"response": {"content": {"text": "[1, 2]"}}}]])
+def test_the_har_file_is_the_document_with_one_entry_a_line(entries: list[dict[str, Any]]) -> None:
+    from conformance.plugins.recording import har_text
+
+    document = {"log": {"version": "1.2", "creator": {"name": "fapi-conformance"}, "entries": entries},
+                "_run": {"rules": {"general.json-responses": "passed"}}}
+    text = har_text(document)
+    assert json.loads(text) == document
+    assert len(text.splitlines()) == (len(entries) + 2 if entries else 1)

@@ -117,6 +117,20 @@ class Recorder:
         return har.document(self.entries, run=run, tests=self.tests, rules=rules)
 
 
+_ENTRIES = "\u0000entries\u0000"  # stands for the entries list while the rest of the document is encoded
+
+
+def har_text(document: dict[str, Any]) -> str:
+    """The HAR document as JSON with one entry a line (greppable, diffable). Not `indent=`: with an indent the json
+    module encodes in pure Python, ~0.6 s for a full run's 2,500 entries; without one its C encoder takes ~0.05 s."""
+    log = document.get("log", {})
+    entries = log.get("entries", [])
+    head = json.dumps({**document, "log": {**log, "entries": _ENTRIES}}, ensure_ascii=False)
+    lines = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
+    placeholder = json.dumps(_ENTRIES)
+    return head.replace(placeholder, f"[\n{lines}\n]" if entries else "[]", 1)
+
+
 RECORDER = pytest.StashKey[Recorder]()
 
 
@@ -188,6 +202,5 @@ def pytest_conformance_recording_sessionfinish(session: pytest.Session) -> Itera
         option = session.config.getoption("conformance_record", None)
         path = Path(option) if option else state.reports / HAR_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(recorder.document(state), indent=1, ensure_ascii=False)
-        path.write_text(redact.redact(text) + "\n", encoding="utf-8")
+        path.write_text(redact.redact(har_text(recorder.document(state))) + "\n", encoding="utf-8")
     return result
