@@ -178,10 +178,18 @@ def _ensure_browser(session: nox.Session) -> None:
                 external=True, success_codes=[0, 100])
 
 
-# The self-tests run under pytest-xdist, one worker per core (`-n auto`); FAPI_SELFTEST_WORKERS=N overrides it, and
-# `-- -n 0` runs them in one process. Tests that share something (a module fixture that runs the suite, the clone's
-# .nox folder) carry one `xdist_group` mark, so `--dist loadgroup` gives each group to a single worker.
+# The self-tests run under pytest-xdist, two workers per core; FAPI_SELFTEST_WORKERS=N overrides it, and
+# `-- -n 0` runs them in one process. Two, not one (`-n auto`): the testnet-profile runs spend minutes in paced waits
+# and the fresh clones in installs, and with one worker per core a core idled while they waited (2 cores, .ci/run's
+# pytest: 949 s at -n 2, 676 s at -n 3, 590 s at -n 4, 2026-12-03). Tests that share something (a module fixture
+# that runs the suite, the clone's .nox folder) carry one `xdist_group` mark, so `--dist loadgroup` gives each group
+# to a single worker.
 SELFTEST_WORKERS = "FAPI_SELFTEST_WORKERS"
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @nox.session
@@ -190,7 +198,7 @@ def selftest(session: nox.Session) -> None:
     _ensure_browser(session)
     node, env = _allure(session)
     env |= {"FAPI_ALLURE_NODE": node, "FAPI_ALLURE_CLI": str(ALLURE_CLI)}
-    workers = os.environ.get(SELFTEST_WORKERS, "auto")
+    workers = os.environ.get(SELFTEST_WORKERS) or str(2 * _cores())
     _pytest(session, "tests", "--ignore=tests/clients", "-p", "no:cacheprovider", "-n", workers,
             "--dist", "loadgroup", "--junitxml", str(SELFTEST_JUNIT), extras="dev", env=env)
 

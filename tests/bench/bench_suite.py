@@ -138,7 +138,7 @@ def _verdicts(reports: Path) -> dict[str, str]:
         return {}
 
 
-def parallel(repeats: int, workers: int = 2) -> dict[str, Any]:
+def parallel(repeats: int, workers: int = 4) -> dict[str, Any]:
     """The full run serial and with `-n workers` (pytest-xdist), interleaved in one bench run, side by side: wall
     times, the ratio, whether every rule got the same verdict, and the shared budget's figures."""
     serial, spread, same, stats = [], [], [], []
