@@ -117,16 +117,16 @@ def testnet_profile(repeats: int) -> dict[str, Any]:
             gov = _governor(Path(tmp)) or {}
             server_requests = int(control(url, "state")["requests"])
             samples.append((run, gov, watcher.peak, server_requests))
-    run, gov, peak, server_requests = samples[-1]
+    run, gov, _, server_requests = samples[-1]
     peak_local = median([float(g.get("peak_weight_1m", 0)) for _, g, _, _ in samples])
     peak_server = median([float(p) for _, _, p, _ in samples])
-    peak = max(peak_local, peak_server)
+    peak_either = max(peak_local, peak_server)
     return {"seconds": median([s[0].seconds for s in samples]), "exit_codes": [s[0].returncode for s in samples],
             "last_line": run.tail, "failures": failed_lines(s[0] for s in samples),
             "requests": gov.get("requests"), "requests_seen_by_mock": server_requests,
             "total_weight": gov.get("total_weight"), "peak_weight_1m_governor": peak_local,
             "peak_weight_1m_mock": peak_server, "documented_limit_1m": DOCUMENTED_WEIGHT_PER_MINUTE,
-            "peak_share": round(peak / DOCUMENTED_WEIGHT_PER_MINUTE, 3),
+            "peak_share": round(peak_either / DOCUMENTED_WEIGHT_PER_MINUTE, 3),
             "http_429": sum(int(g.get("http_429", 0)) for _, g, _, _ in samples),
             "http_418": sum(int(g.get("http_418", 0)) for _, g, _, _ in samples), "goal_share": 0.5}
 

@@ -12,6 +12,7 @@ from bench_common import mock_process
 from websockets.sync.client import connect
 
 from conformance.checks import ws as checks
+from conformance.checks import ws_payloads as payloads
 from conformance.data import wscontract
 from conformance.harness.wsclient import WsBudget, WsSession
 
@@ -66,11 +67,12 @@ def cost_per_frame(url: str, seconds: float, repeats: int = 20) -> dict[str, Any
     started = time.perf_counter()
     for _ in range(repeats):
         checks.json_text_frames(transcript)
-        checks.payload_matches(transcript, api, "ticker", "ws.ticker-payload")
-        checks.orderbook_levels(transcript, api)
-        checks.millisecond_timestamps(transcript)
+        payloads.payload_matches(transcript, api, "ticker", "ws.ticker-payload")
+        payloads.orderbook_levels(transcript, api)
+        payloads.millisecond_timestamps(transcript)
+        payloads.ascending_time_order(transcript)
         for channel in _channels():
-            checks.cadence(transcript, channel, channel.split(":")[0], api)
+            payloads.cadence(transcript, channel, channel.split(":")[0], api)
     spent = (time.perf_counter() - started) / repeats
     return {"frames": frames, "checks_seconds": round(spent, 4), "us_per_frame": round(spent / max(frames, 1) * 1e6, 1)}
 

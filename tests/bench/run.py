@@ -54,24 +54,32 @@ def measure(sections: list[str], repeats: int, plan: dict[str, Any]) -> dict[str
     warm_up()
     for name in sections:
         print(f"bench: {name} ...", flush=True)
-        if name == "full":
-            results["full_run"] = bench_suite.full_run(repeats)
-        elif name == "parallel":
-            results["parallel"] = bench_suite.parallel(repeats)
-        elif name == "schema":
-            results["schema_vs_st"] = bench_schema.compare(repeats, plan["compare_examples"])
-        elif name == "testnet":
-            results["testnet_profile"] = bench_suite.testnet_profile(repeats)
-        elif name == "scaling":
-            results["scaling_examples"] = bench_scaling.by_examples(repeats, plan["examples"])
-            results["scaling_latency"] = bench_scaling.by_latency(repeats, plan["latencies"],
-                                                                  plan["latency_examples"])
-        elif name == "mock":
-            results["mock_throughput"] = bench_mock.mock_throughput(total=plan["load_total"],
-                                                                    seconds=plan["load_seconds"])
-        elif name == "ws":
-            results["ws"] = bench_ws.measure(seconds=plan["load_seconds"] / 2)
+        try:
+            _section(name, repeats, plan, results)
+        except Exception as exc:  # one broken section must not lose the figures the others measured
+            results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            print(f"bench: {name} FAILED: {type(exc).__name__}: {exc}", flush=True)
     return results
+
+
+def _section(name: str, repeats: int, plan: dict[str, Any], results: dict[str, Any]) -> None:
+    if name == "full":
+        results["full_run"] = bench_suite.full_run(repeats)
+    elif name == "parallel":
+        results["parallel"] = bench_suite.parallel(repeats)
+    elif name == "schema":
+        results["schema_vs_st"] = bench_schema.compare(repeats, plan["compare_examples"])
+    elif name == "testnet":
+        results["testnet_profile"] = bench_suite.testnet_profile(repeats)
+    elif name == "scaling":
+        results["scaling_examples"] = bench_scaling.by_examples(repeats, plan["examples"])
+        results["scaling_latency"] = bench_scaling.by_latency(repeats, plan["latencies"],
+                                                              plan["latency_examples"])
+    elif name == "mock":
+        results["mock_throughput"] = bench_mock.mock_throughput(total=plan["load_total"],
+                                                                seconds=plan["load_seconds"])
+    elif name == "ws":
+        results["ws"] = bench_ws.measure(seconds=plan["load_seconds"] / 2)
 
 
 def _exits(figure: dict[str, Any]) -> str:
@@ -150,6 +158,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "for reference"))
         out.append(("6. suite cost per checked WebSocket frame (public-stream checks)",
                     f"{c['us_per_frame']} us/frame ({c['frames']} frames)", "-", "for reference"))
+    for name, error in r.get("errors", {}).items():
+        out.append((f"section {name}", f"not measured: {error}", "-", "ERROR"))
     return out
 
 
@@ -189,11 +199,13 @@ def main(argv: list[str] | None = None) -> int:
           f"medians of {report['repeats']} run(s)\n")
     print(table(results))
     for name, figure in results.items():
+        if name == "errors":
+            continue
         parts = [figure, *(v for v in figure.values() if isinstance(v, dict))] if isinstance(figure, dict) else []
         for line in sorted({line for part in parts for line in part.get("failures", [])}):
             print(f"{name}: {line}")
     print(f"\nwritten: {args.out}")
-    return 0
+    return 1 if results.get("errors") else 0
 
 
 if __name__ == "__main__":
