@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance.checks import Registry, RuleViolation, attach, check, judged, notify
+from conformance.checks import Registry, RuleViolation, attach, check, judged, load_all, notify
 from conformance.data import catalogue
 from conformance.data.exceptions import HarnessError
 from conformance.data.exchange import Exchange
@@ -39,6 +39,7 @@ def comparison(rule_id: str) -> Callable[[Comparison], Comparison]:
 
 
 def compare(reference: Exchange, variant: Exchange, rule_ids: Iterable[str]) -> list[RuleViolation]:
+    load_all()  # every check module: the auth and limits comparisons register on import, and a caller may be first
     wanted, found = list(rule_ids), []
     for rule_id in wanted:
         if not COMPARISONS.get(rule_id):
