@@ -76,7 +76,7 @@ def test_every_mandated_rule_is_in_the_catalogue() -> None:
     assert all(catalogue.default()[rid].is_must for rid in MANDATED)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def collected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """Rule markers of every test in conformance/, collected by pytest itself in a subprocess."""
     folder = tmp_path_factory.mktemp("lint")

@@ -23,7 +23,7 @@ SHARED_RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded"
 pytestmark = pytest.mark.xdist_group("nightly")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     from conftest import run_suite_in
 

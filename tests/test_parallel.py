@@ -16,9 +16,10 @@ from conformance.plugins import parallel
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("parallel-run")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def parallel_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
-    """The whole suite against the bundled mock with two workers, once for this module."""
+    """The whole suite against the bundled mock with two workers, once for this module's tests. Session scope: a
+    worker tears a module fixture down whenever its next item is another module's, and then builds it again."""
     return run_suite_in(tmp_path_factory.mktemp("parallel-run"), ["-n", "2"])
 
 

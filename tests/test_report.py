@@ -107,7 +107,7 @@ def _render(url: str, profile: Path) -> str:
     return _visible_text(done.stdout)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def suite_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A report of a real slice of the suite (general rules against the bundled mock): (report dir, rules.json)."""
     _allure_cli()
@@ -192,7 +192,7 @@ def test_history_ids_are_distinct_for_parametrized_and_generated_tests(suite_rep
     assert len(results) > 10 and len(set(history_ids)) == len(history_ids)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outcome_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Allure results of one test per outcome, through the suite's own plugin (against the bundled mock)."""
     _allure_cli()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -65,9 +66,10 @@ def test_a_throttling_target_is_backed_off_from_without_a_418(tmp_path: Path) ->
     assert "failed" not in result.stdout.splitlines()[-1] and "skipped" in result.stdout.splitlines()[-1]
 
 
-def _testnet_profile_holds_the_budget(tmp_path: Path, *extra: str) -> dict[str, object]:
+def _testnet_profile_holds_the_budget(tmp_path: Path, *extra: str, latency_ms: int = 150) -> dict[str, Any]:
     with mock_server() as mock:
-        control(mock.url, "latency", {"ms": 150, "jitter_ms": 50})
+        if latency_ms:
+            control(mock.url, "latency", {"ms": latency_ms, "jitter_ms": 50})
         result = run(["conformance", f"--conformance-target={mock.url}", "--conformance-profile=testnet",
                       f"--conformance-reports={tmp_path}", "-q", *extra], timeout=1500)
         state = control(mock.url, "state")
@@ -84,8 +86,12 @@ def _testnet_profile_holds_the_budget(tmp_path: Path, *extra: str) -> dict[str, 
 
 
 @pytest.mark.slow
-def test_the_testnet_profile_with_latency_stays_in_budget_without_429(tmp_path: Path) -> None:
-    _testnet_profile_holds_the_budget(tmp_path)
+def test_the_testnet_profile_at_full_speed_is_paced_inside_its_budget_without_429(tmp_path: Path) -> None:
+    """One process with nothing slowing it down: the budget binds (the run waits for it) and still holds. With the
+    testnet's ~150 ms a request this serial run took ~190 s of CI and stayed far below the budget (weight ~700 a
+    minute of 1200): it proved less about the budget than this one; the latency is kept in the -n 4 run below."""
+    gov = _testnet_profile_holds_the_budget(tmp_path, latency_ms=0)
+    assert gov["paced_waits"] > 0 and gov["peak_weight_1m"] >= 0.9 * 1200, gov  # the budget bound
 
 
 @pytest.mark.slow
