@@ -31,7 +31,7 @@ FAULTS = {"waf": "waf", "timeout": "timeout", "unknown-error": "server-error", "
 # Tiny limits so the mock reaches 429 within a few requests and lifts the ban within seconds.
 # The weight window is long: a 429 near the end of a short (epoch-aligned) window would end its cool-down before the
 # next request, which then is rightly served instead of banned. The ban is short, so that waiting it out is cheap.
-TINY_LIMITS = {"weight_per_minute": 3, "window_seconds": 30, "ban_seconds": 1}  # the ban-lifted test waits it out: 1 s + 0.5
+TINY_LIMITS = {"weight_per_minute": 3, "window_seconds": 30, "ban_seconds": 1}
 LIFTED_LIMITS = {"weight_per_minute": 100_000}  # after the 418: only the ban still stands between us and a 200
 MAX_PROBES = 20
 

@@ -4,6 +4,8 @@ of the catalogue has at least one registered check, so a rule ID leads to its ch
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conformance import checks
@@ -58,9 +60,6 @@ def test_every_rule_has_a_registered_check() -> None:
 def test_a_comparison_is_found_whatever_was_imported_first() -> None:
     """An xdist worker whose first test calls `compare` has imported only checks.parameters; the auth and limits
     comparisons register when their modules are imported, so `compare` must load them itself (CI failed once so)."""
-    import subprocess
-    import sys
-
     probe = ("from conformance.checks.parameters import compare\n"
              "from conformance.data import contract\n"
              "from conformance.data.exchange import Exchange, Request, Response\n"

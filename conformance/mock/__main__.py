@@ -15,6 +15,7 @@ import uvicorn
 
 from .app import create_app
 from .limits import scaled_limits
+from .server import tcp_socket
 
 PARENT_POLL = 0.5  # seconds between checks that the process that started the mock is still there
 
@@ -80,11 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         sock = socket.socket(fileno=int(args.fd))
     else:
         # The socket is bound and listening before the line is printed: whoever reads the line can connect at once.
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((args.host, int(args.port)))
+            sock = tcp_socket(args.host, int(args.port))
         except OSError as exc:
             sys.exit(f"python -m conformance.mock: cannot listen on {args.host}:{args.port}: {exc.strerror}"
                      " — stop whatever uses the port, or pick another with --port")

@@ -21,6 +21,23 @@ from .app import create_app
 START_TIMEOUT = 15.0
 
 
+def tcp_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port) (port 0: a free one), for every loopback server of the project: the mock,
+    its process, the self-tests' mutant proxy. IPPROTO_TCP, not 0: asyncio disables Nagle (TCP_NODELAY) only on
+    sockets whose proto says TCP, and an answer written in two parts (headers, body) would otherwise wait ~40 ms for
+    a delayed ACK (the proxy once bound its own socket with proto 0: a whole-suite run through it took 68 s, not 18 s).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class MockServer:
     """Context manager; `start()` returns only once the port accepts connections; `.url` is the base URL."""
 
@@ -44,11 +61,7 @@ class MockServer:
         if self._thread is not None:
             return self
         # Binding here (not in uvicorn) makes port=0 resolve before start() returns, with no race on the number.
-        # IPPROTO_TCP, not 0: asyncio disables Nagle (TCP_NODELAY) only on sockets whose proto says TCP, and a
-        # response written in two parts (headers, body) would otherwise wait ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock = tcp_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._socket = sock
         # No keepalive pings of its own (ws_ping_interval): websockets draws their payload from the global `random`,
@@ -118,10 +131,7 @@ class MockProcess:
     def start(self) -> MockProcess:
         if self._proc is not None:
             return self
-        # IPPROTO_TCP, as in MockServer: asyncio disables Nagle only on sockets whose proto says TCP.
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
+        with tcp_socket(self.host, self.port) as sock:
             sock.listen(2048)
             self.port = sock.getsockname()[1]
             # The child's stderr: read only to explain a child that failed; closed in stop().

@@ -55,31 +55,31 @@ def measure(sections: list[str], repeats: int, plan: dict[str, Any]) -> dict[str
     for name in sections:
         print(f"bench: {name} ...", flush=True)
         try:
-            _section(name, repeats, plan, results)
+            results |= _section(name, repeats, plan)
         except Exception as exc:  # one broken section must not lose the figures the others measured
             results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
             print(f"bench: {name} FAILED: {type(exc).__name__}: {exc}", flush=True)
     return results
 
 
-def _section(name: str, repeats: int, plan: dict[str, Any], results: dict[str, Any]) -> None:
+def _section(name: str, repeats: int, plan: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one section, under their bench.json keys."""
     if name == "full":
-        results["full_run"] = bench_suite.full_run(repeats)
-    elif name == "parallel":
-        results["parallel"] = bench_suite.parallel(repeats)
-    elif name == "schema":
-        results["schema_vs_st"] = bench_schema.compare(repeats, plan["compare_examples"])
-    elif name == "testnet":
-        results["testnet_profile"] = bench_suite.testnet_profile(repeats)
-    elif name == "scaling":
-        results["scaling_examples"] = bench_scaling.by_examples(repeats, plan["examples"])
-        results["scaling_latency"] = bench_scaling.by_latency(repeats, plan["latencies"],
-                                                              plan["latency_examples"])
-    elif name == "mock":
-        results["mock_throughput"] = bench_mock.mock_throughput(total=plan["load_total"],
-                                                                seconds=plan["load_seconds"])
-    elif name == "ws":
-        results["ws"] = bench_ws.measure(seconds=plan["load_seconds"] / 2)
+        return {"full_run": bench_suite.full_run(repeats)}
+    if name == "parallel":
+        return {"parallel": bench_suite.parallel(repeats)}
+    if name == "schema":
+        return {"schema_vs_st": bench_schema.compare(repeats, plan["compare_examples"])}
+    if name == "testnet":
+        return {"testnet_profile": bench_suite.testnet_profile(repeats)}
+    if name == "scaling":
+        return {"scaling_examples": bench_scaling.by_examples(repeats, plan["examples"]),
+                "scaling_latency": bench_scaling.by_latency(repeats, plan["latencies"], plan["latency_examples"])}
+    if name == "mock":
+        return {"mock_throughput": bench_mock.mock_throughput(total=plan["load_total"], seconds=plan["load_seconds"])}
+    if name == "ws":
+        return {"ws": bench_ws.measure(seconds=plan["load_seconds"] / 2)}
+    raise ValueError(f"unknown bench section {name!r}")
 
 
 def _exits(figure: dict[str, Any]) -> str:
@@ -199,8 +199,6 @@ def main(argv: list[str] | None = None) -> int:
           f"medians of {report['repeats']} run(s)\n")
     print(table(results))
     for name, figure in results.items():
-        if name == "errors":
-            continue
         parts = [figure, *(v for v in figure.values() if isinstance(v, dict))] if isinstance(figure, dict) else []
         for line in sorted({line for part in parts for line in part.get("failures", [])}):
             print(f"{name}: {line}")

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from conformance.mock.server import tcp_socket
+
 HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "content-encoding"})
 
 
@@ -104,11 +106,7 @@ class ProxyServer:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ProxyServer:
-        # IPPROTO_TCP, not 0, as in the mock's MockServer: asyncio disables Nagle only on sockets whose proto says TCP,
-        # and every answer written in two parts (headers, body) waited ~40 ms for a delayed ACK (a whole-suite run
-        # through the proxy: ~68 s; the same run against the mock directly: ~19 s).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
+        sock = tcp_socket("127.0.0.1", 0)  # the mock's: Nagle off (with its own socket, ~40 ms an answer)
         self.port, self._socket = sock.getsockname()[1], sock
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
