@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,16 +174,24 @@ def test_each_test_carries_rule_feature_story_severity_link_quote_and_redacted_e
     assert "ztdx-test-secret-0123456789" not in texts and "ztdx-test-key-0123456789" not in texts
 
 
+def _exchange_attached(results: Path, test: dict[str, Any]) -> bool:
+    """The test's body carries one attachment of its exchanges, each with its request, response and curl."""
+    texts = [(results / a["source"]).read_text(encoding="utf-8") for a in test.get("attachments", [])]
+    return any(re.search(r"^━━ \d+\. [A-Z]+ /\S* → \d{3}\n[A-Z]+ https?://", text, re.M)
+               and re.search(r"^HTTP \d{3}$", text, re.M) and "\n# reproduce:\ncurl " in text for text in texts)
+
+
 def test_exchanges_are_attached_to_the_test_body_not_to_a_fixture_teardown(tmp_path: Path) -> None:
     results = _run_suite(tmp_path, "conformance/test_errors.py", "-k", "503")
     tests = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-result.json")]
     sent = [t for t in tests if t["status"] == "passed" and "503" in t.get("fullName", "")]
     assert sent, [t.get("fullName") for t in tests]
     for test in sent:
-        names = [a["name"] for a in test.get("attachments", [])]
-        assert any(n.endswith(" request") for n in names) and any(n.endswith(" response") for n in names), names
+        assert _exchange_attached(results, test), test.get("attachments")
     containers = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-container.json")]
     assert not [a for c in containers for fixture in c.get("afters", []) for a in fixture.get("attachments", [])]
+    # a container per fixture that names its tests; none for a parametrize argument's pseudo-fixture, which names none
+    assert containers and all(c.get("children") for c in containers), [c for c in containers if not c.get("children")]
 
 
 def test_history_ids_are_distinct_for_parametrized_and_generated_tests(suite_report: tuple[Path, Path]) -> None:
@@ -239,5 +248,4 @@ def test_answers_judged_from_a_cache_or_another_client_are_attached_to_the_test_
     judged = [t for t in tests if t["status"] == "passed"]
     assert len(judged) == 4, [(t.get("fullName"), t["status"]) for t in tests]
     for test in judged:
-        names = [a["name"] for a in test.get("attachments", [])]
-        assert any(n.endswith(" response") for n in names), (test["fullName"], names)
+        assert _exchange_attached(results, test), (test["fullName"], test.get("attachments"))

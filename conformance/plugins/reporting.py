@@ -22,7 +22,7 @@ from conformance.harness.session import RunState
 from conformance.plugins.core import JUDGEMENT, STATE
 from conformance.plugins.fixtures import EXCHANGES
 
-MAX_ATTACHMENTS = 12  # the last exchanges of a test, attached to its report
+MAX_ATTACHMENTS = 12  # the last exchanges of a test, attached to its report (as one attachment)
 PACKAGES = ("fapi-conformance", "pytest", "schemathesis", "httpx", "allure-pytest", "jsonschema", "starlette")
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
 # Allure 2 format (read by Allure 3 too); allurerc.mjs holds the same buckets for the Awesome report.
@@ -112,6 +112,45 @@ def write(results_dir: Path, state: RunState, config: pytest.Config) -> None:
             (results_dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
 
 
+@pytest.hookimpl(specname="pytest_configure", trylast=True)
+def pytest_conformance_reporting_configure(config: pytest.Config) -> None:
+    """After allure-pytest's configure, which registered its file logger: write no container that holds no test."""
+    if getattr(config.option, "allure_report_dir", None):
+        _lean_containers(config)
+
+
+def _lean_containers(config: pytest.Config) -> None:
+    """allure-pytest writes a container file for every fixture it sees set up, the pseudo-fixtures of a test's
+    parametrize arguments too: they name no test (`children` is empty), Allure shows nothing of them, and creating
+    them was a fifth of the Allure files of a run. The file logger is replaced by one that leaves those out, and put
+    back before allure-pytest's own clean-up unregisters it (clean-ups run last-added first)."""
+    import allure_commons
+    from allure_commons.logger import AllureFileLogger
+
+    manager = allure_commons.plugin_manager
+
+    class LeanFileLogger(AllureFileLogger):
+        def __init__(self, report_dir: Path) -> None:  # the folder is the original's (cleaned already, if asked)
+            self._report_dir = report_dir
+
+        @allure_commons.hookimpl
+        def report_container(self, container: Any) -> None:
+            if container.children:
+                super().report_container(container)
+
+    for original in [p for p in manager.get_plugins() if type(p) is AllureFileLogger]:
+        name = manager.get_name(original)
+        lean = LeanFileLogger(original._report_dir)
+        manager.unregister(original)
+        manager.register(lean)
+
+        def restore(lean: Any = lean, original: Any = original, name: str | None = name) -> None:
+            manager.unregister(lean)
+            manager.register(original, name)
+
+        config.add_cleanup(restore)
+
+
 @pytest.hookimpl(specname="pytest_runtest_call", hookwrapper=True, trylast=True)
 def pytest_conformance_reporting_call(item: pytest.Item) -> Iterator[None]:
     """Inside allure-pytest's own call wrapper, so both land on the test body (not on a fixture's teardown): the
@@ -133,11 +172,34 @@ def pytest_conformance_reporting_call(item: pytest.Item) -> Iterator[None]:
     seen: list[Exchange] = list(sent) if sent is not None else []
     judgement = item.stash.get(JUDGEMENT, None)  # answers judged but sent earlier: cached, or by another client
     seen += [ex for ex in (judgement.exchanges if judgement else []) if not any(ex is s for s in seen)]
-    for index, ex in enumerate(seen[-MAX_ATTACHMENTS:]):
-        name = f"{index + 1}. {ex.request.method} {ex.request.path} → {ex.response.status}"
-        allure.attach(redact.request_text(ex), name=f"{name} request", attachment_type=allure.attachment_type.TEXT)
-        allure.attach(redact.response_text(ex), name=f"{name} response", attachment_type=allure.attachment_type.TEXT)
-        allure.attach(redact.curl(ex), name=f"{name} curl", attachment_type=allure.attachment_type.TEXT)
+    shown = seen[-MAX_ATTACHMENTS:]
+    if shown:
+        allure.attach(exchanges_text(shown, len(seen)), name=exchanges_name(shown),
+                      attachment_type=allure.attachment_type.TEXT)
+
+
+def _title(ex: Exchange) -> str:
+    return f"{ex.request.method} {ex.request.path} → {ex.response.status}"
+
+
+def exchanges_name(shown: list[Exchange]) -> str:
+    """The attachment's name: the exchange, or how many and the distinct requests (in their order)."""
+    if len(shown) == 1:
+        return _title(shown[0])
+    requests = list(dict.fromkeys(f"{ex.request.method} {ex.request.path}" for ex in shown))
+    named = "; ".join(requests[:3]) + (f"; … ({len(requests) - 3} more)" if len(requests) > 3 else "")
+    return f"{len(shown)} exchanges: {named}"
+
+
+def exchanges_text(shown: list[Exchange], total: int) -> str:
+    """The test's last exchanges as one attachment: for each the request, the response and a one-line curl, secrets
+    redacted. One file per test, not three per exchange: creating a file is most of what an attachment costs (about
+    1 ms each while a run sends; the schema module's run made 1,347 of them, now 65)."""
+    first = total - len(shown) + 1
+    head = f"the last {len(shown)} of the test's {total} exchanges\n\n" if total > len(shown) else ""
+    blocks = [f"━━ {first + index}. {_title(ex)}\n{redact.request_text(ex)}\n\n{redact.response_text(ex)}\n\n"
+              f"# reproduce:\n{redact.curl(ex)}" for index, ex in enumerate(shown)]
+    return head + "\n\n".join(blocks)
 
 
 def _description(rule: Rule) -> str:
