@@ -88,6 +88,24 @@ def test_nothing_runs_ahead_across_an_item_that_is_not_eligible(setup: tuple[Cli
     fetcher.close()
 
 
+def test_an_item_that_is_not_ready_is_not_started_ahead(setup: tuple[Client, Server, list[str]]) -> None:
+    """Its cases are still being generated elsewhere: the test of A must not wait for them before judging A."""
+    client, server, heard = setup
+    ready = {"A": True, "B": True, "C": False, "D": True}
+    fetcher = prefetch.Prefetcher(client, list("ABCD"), _same, _depth(client), lambda k: True, ahead=4,
+                                  ready=lambda k: ready[k])
+    fetcher.take("A")
+    server.wait_for(2)
+    time.sleep(0.1)  # time enough for C and D to have started, were they started
+    assert sorted(server.asked) == ["A", "B"]  # nothing beyond C, which is not ready
+    fetcher.take("B")
+    assert sorted(server.asked) == ["A", "B"]
+    fetcher.take("C")  # its own test waits for it; D starts behind it
+    server.wait_for(4)
+    assert fetcher.take("D") == "d" and heard == list("ABCD")
+    fetcher.close()
+
+
 def test_an_error_is_raised_in_the_test_that_owns_it_with_its_exchanges_told(
         setup: tuple[Client, Server, list[str]]) -> None:
     client, _, heard = setup

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -99,18 +100,17 @@ def _state(case: Any) -> dict[str, Any]:
     return {name: getattr(case, name) for name in type(case).__slots__ if name != "operation"}
 
 
-def load(name: str, operation: Any) -> tuple[list[Any], set[tuple[str, str]]] | None:
-    """The cached cases bound to `operation`, and the pairs their generation marked seen; None when there are none
-    (or they cannot be read)."""
-    where = folder()
-    if where is None:
-        return None
-    path = where / f"{name}.pickle"
-    try:
-        with path.open("rb") as handle:
-            states, added = _Unpickler(handle).load()
-    except Exception:  # absent, truncated, or from another layout: generate again
-        return None
+def dumps(cases: list[Any], added: set[tuple[str, str]]) -> bytes:
+    """Cases without their operation, and the pairs their generation marked seen, as bytes (a cache file's, or what
+    the generation helper process hands back: conformance/harness/generation_helper.py)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(([_state(c) for c in cases], sorted(added)))
+    return buffer.getvalue()
+
+
+def loads(blob: bytes, operation: Any) -> tuple[list[Any], set[tuple[str, str]]]:
+    """What `dumps` made, the cases bound to `operation` (of this process's schema)."""
+    states, added = _Unpickler(io.BytesIO(blob)).load()
     cases = []
     for state in states:
         case = object.__new__(schemathesis.Case)
@@ -119,6 +119,24 @@ def load(name: str, operation: Any) -> tuple[list[Any], set[tuple[str, str]]] | 
         object.__setattr__(case, "operation", operation)
         cases.append(case)
     return cases, {tuple(pair) for pair in added}
+
+
+def holds(name: str) -> bool:
+    """Whether the cache has a file for `name` (it may still fail to load: then the cases are generated again)."""
+    where = folder()
+    return where is not None and (where / f"{name}.pickle").is_file()
+
+
+def load(name: str, operation: Any) -> tuple[list[Any], set[tuple[str, str]]] | None:
+    """The cached cases bound to `operation`, and the pairs their generation marked seen; None when there are none
+    (or they cannot be read)."""
+    where = folder()
+    if where is None:
+        return None
+    try:
+        return loads((where / f"{name}.pickle").read_bytes(), operation)
+    except Exception:  # absent, truncated, or from another layout: generate again
+        return None
 
 
 def store(name: str, cases: list[Any], added: set[tuple[str, str]]) -> None:
@@ -131,7 +149,7 @@ def store(name: str, cases: list[Any], added: set[tuple[str, str]]) -> None:
         fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as handle:
-                _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(([_state(c) for c in cases], sorted(added)))
+                handle.write(dumps(cases, added))
             os.replace(tmp, where / f"{name}.pickle")
         finally:
             with contextlib.suppress(OSError):

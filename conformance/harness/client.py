@@ -70,8 +70,11 @@ class Client:
         self.listeners: list[Callable[[Exchange], None]] = []
         self.retries: list[retry.RetryRecord] = []
         self.unknown_outcomes: list[reconcile.Finding] = []
-        # The run's listener on the private order channel (conformance/harness/orderstream.py), when it has one.
+        # The run's listener on the private order channel (conformance/harness/orderstream.py), when it has one:
+        # `order_stream_opener` opens it before the run's first order (a run that sends no order opens none).
         self.order_stream: OrderEvents | None = None
+        self.order_stream_opener: Callable[[], OrderEvents | None] | None = None
+        self._opening = threading.Lock()
         self.journal = journal if journal is not None else Journal()  # the run's (RunState.journal)
         self.sleep = sleep
         self._paced = threading.local()  # budget already waited for, by (method, path): see pace_now()
@@ -150,6 +153,8 @@ class Client:
         is not implemented on the target: unless `allow_missing`, the test that sent it is "not tested"."""
         method = method.upper()
         operation = self.contract.find(method, path)
+        if self.order_stream_opener is not None and operation is not None and operation.counts_orders:
+            self._open_order_stream()
         query, body = pairs(params), pairs(form)
         signed = operation.signed if signed is None and operation else bool(signed)
         request = Prepared(method, path, operation, query, body, signed, dict(headers or {}), content,
@@ -235,6 +240,13 @@ class Client:
         found = "; ".join(f.line() for f in findings) or "nothing to reconcile (no clientOrderId); not resubmitted"
         self._journal(req, exchange, retry.UNKNOWN_STATUS, 1, 0.0, f"reconciled: {found}")
         raise TargetUnavailable(f"outcome unknown: HTTP 503 on {req.method} {req.path}; {found}")
+
+    def _open_order_stream(self) -> None:
+        """Listen to the order channel from now on (once; its listenKey request is this call's first exchange)."""
+        with self._opening:
+            opener, self.order_stream_opener = self.order_stream_opener, None
+            if opener is not None:
+                self.order_stream = opener()
 
     def _confirm(self, symbol: str, client_order_id: str) -> reconcile.Finding:
         """The WebSocket report first (when the run listens to the order channel), then the orderId query."""

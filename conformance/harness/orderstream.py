@@ -71,6 +71,7 @@ class OrderStream:
         self._stop.set()
         with self._changed:
             self._changed.notify_all()
+        self.session.interrupt()  # the listener's receive returns now, not at the end of its POLL
         if self._thread.is_alive():
             self._thread.join(POLL * 4)
         self.session.close()

@@ -91,11 +91,13 @@ def one_ast_parse_at_a_time() -> Iterator[None]:
 
 class Prefetcher(Generic[K]):
     """Runs `send(prepare(key))` for the keys in the order their tests ask for them, up to `ahead` eligible keys at
-    once (`prepare` in the caller's thread, `send` in a worker)."""
+    once (`prepare` in the caller's thread, `send` in a worker). A key that is not `ready` is not started ahead: its
+    test would wait for it before judging what it already has."""
 
     def __init__(self, client: Client, order: Sequence[K], prepare: Callable[[K], Any], send: Callable[[Any], Any],
-                 eligible: Callable[[K], bool], ahead: int) -> None:
+                 eligible: Callable[[K], bool], ahead: int, ready: Callable[[K], bool] | None = None) -> None:
         self.client, self.order, self.eligible = client, list(order), eligible
+        self.ready = ready or (lambda key: True)  # whether prepare(key) would return now (not wait on another process)
         self.prepare, self.send = prepare, send
         self.ahead = max(1, ahead)
         self._pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="conformance-ahead")
@@ -121,8 +123,8 @@ class Prefetcher(Generic[K]):
         """Start key and the eligible keys right behind it (none beyond one that is not eligible)."""
         following = self.order[self.order.index(key):] if key in self.order else [key]
         for nxt in following[:self.ahead]:
-            if not self.eligible(nxt):
-                break
+            if not self.eligible(nxt) or (nxt != key and not self.ready(nxt)):
+                break  # a later take starts it (and those behind it) once it is ready
             if nxt not in self._started and nxt not in self._taken:
                 self._started[nxt] = self._submit(nxt)
 

@@ -262,7 +262,7 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     """
     schema = load_schema(path, seed, mode, examples, symbols)
     label = f"{method.upper()} {op_path}"
-    operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+    operation = _operation(schema, label)
     # schemathesis' record of the unexpected-method cases already generated on a path (internal; see case_cache.key)
     seen: set[tuple[str, str]] = getattr(schema, "coverage_unexpected_methods_seen", set())
     before = frozenset(seen)
@@ -288,4 +288,45 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     except (unittest.SkipTest, SchemathesisSkip):  # this phase has no case for the operation (e.g. no parameters)
         cases = []
     case_cache.store(cached_as, cases, seen - before)
+    return cases
+
+
+def _operation(schema: Any, label: str) -> Any:
+    return next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+
+
+def _seen(schema: Any) -> set[tuple[str, str]]:
+    """schemathesis' record of the unexpected-method cases each path has had (internal; see case_cache.key)."""
+    seen = getattr(schema, "coverage_unexpected_methods_seen", None)
+    return seen if isinstance(seen, set) else set()
+
+
+def cached(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int, seed: int,
+           symbols: tuple[str, ...] = ()) -> bool:
+    """Whether `generate_cases` would read these cases from the case cache if it ran now."""
+    label = f"{method.upper()} {op_path}"
+    seen = frozenset(_seen(load_schema(path, seed, mode, examples, symbols)))
+    return case_cache.holds(case_cache.key(path, label, phase=phase, mode=mode, examples=examples, seed=seed,
+                                           symbols=symbols, seen=seen))
+
+
+def generated_blob(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int, seed: int,
+                   symbols: tuple[str, ...] = ()) -> bytes:
+    """`generate_cases` as bytes (conformance/harness/generation_helper.py runs it in its own process): the cases
+    without their operation, and what their generation added to the schema's record of unexpected methods seen."""
+    seen = _seen(load_schema(path, seed, mode, examples, symbols))
+    before = frozenset(seen)
+    cases = generate_cases(path, method, op_path, phase=phase, mode=mode, examples=examples, seed=seed,
+                           symbols=symbols)
+    return case_cache.dumps(cases, seen - before)
+
+
+def adopt(blob: bytes, path: str, method: str, op_path: str, *, mode: str, examples: int, seed: int,
+          symbols: tuple[str, ...] = ()) -> list[Any]:
+    """Cases another process generated (`generated_blob`), bound to this process's operation; the schema's record of
+    unexpected methods seen grows as if they had been generated here, so a later `generate_cases` here (the helper
+    gone) generates what it would have."""
+    schema = load_schema(path, seed, mode, examples, symbols)
+    cases, added = case_cache.loads(blob, _operation(schema, f"{method.upper()} {op_path}"))
+    _seen(schema).update(added)
     return cases

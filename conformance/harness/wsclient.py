@@ -105,6 +105,13 @@ class WsSession:
             for listener in self.listeners:
                 listener(self.transcript)
 
+    def interrupt(self) -> None:
+        """End the connection without releasing it: a receive waiting in another thread returns at once (the
+        transcript is marked closed); `close()` still ends the session."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+
     def __enter__(self) -> WsSession:
         return self.open()
 

@@ -12,6 +12,7 @@ from conformance.data.contract import Contract
 from conformance.data.exchange import Exchange
 from conformance.harness import orderstream
 from conformance.harness.client import Client
+from conformance.harness.generation_helper import Helper, wanted
 from conformance.harness.governor import Governor
 from conformance.harness.mock_control import MockControl
 from conformance.harness.orders import OrderFactory
@@ -22,6 +23,19 @@ from conformance.plugins.core import STATE
 # The exchanges a test sent, for its report (attached by conformance.plugins.reporting during the call).
 EXCHANGES = pytest.StashKey[list[Exchange]]()
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
+GENERATION_HELPER = pytest.StashKey[Helper]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the case generation helper (conformance/harness/generation_helper.py) as soon as the run knows it has a
+    test that asks for it: the process imports what it needs while the session's fixtures start the target."""
+    config = session.config
+    if config.option.collectonly or hasattr(config, "workerinput") or not wanted():
+        return
+    if any("generation_helper" in getattr(item, "fixturenames", ()) for item in session.items):
+        helper = Helper()
+        config.stash[GENERATION_HELPER] = helper
+        config.add_cleanup(helper.close)
 
 
 @pytest.fixture(scope="session")
@@ -58,14 +72,21 @@ def client(run_state: RunState, target: Target, contract: Contract, governor: Go
     """The session's signed client; every exchange it makes is attached to the running test."""
     c = Client(target, contract=contract, governor=governor, journal=run_state.journal)
     c.listeners.append(run_state.observe)
-    stream = None
+    opened: list[orderstream.OrderStream] = []
     if target.has(TRADING) and run_state.ws_budget is not None and run_state.asyncapi is not None:
-        # unknown outcomes are confirmed by the order channel first ("via WebSocket reports or orderId queries")
-        stream, run_state.order_stream = orderstream.start(c, run_state.ws_url, run_state.ws_budget,
-                                                           run_state.asyncapi.private_channels[0])
-        c.order_stream = stream
+        # unknown outcomes are confirmed by the order channel first ("via WebSocket reports or orderId queries"),
+        # listened to from before the run's first order on
+        ws_url, budget, channel = run_state.ws_url, run_state.ws_budget, run_state.asyncapi.private_channels[0]
+
+        def open_stream() -> orderstream.OrderStream | None:
+            stream, run_state.order_stream = orderstream.start(c, ws_url, budget, channel)
+            opened.extend([stream] if stream is not None else [])
+            return stream
+
+        c.order_stream_opener = open_stream
+        run_state.order_stream = "not listened to: the run sent no order"
     yield c
-    if stream is not None:
+    for stream in opened:
         stream.close()
     c.close()
 
@@ -141,6 +162,12 @@ def _conformance_labels(request: pytest.FixtureRequest, catalogue: Catalogue, ta
     client.listeners.append(seen.append)
     yield
     client.listeners.remove(seen.append)
+
+
+@pytest.fixture(scope="session")
+def generation_helper(request: pytest.FixtureRequest) -> Helper | None:
+    """The run's case generation process, or None: generate in this one."""
+    return request.config.stash.get(GENERATION_HELPER, None)
 
 
 @pytest.fixture(scope="session")

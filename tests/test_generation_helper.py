@@ -1,0 +1,104 @@
+"""Case generation in a helper process (conformance/harness/generation_helper.py): the cases the run's own process
+would generate, in the same order, bound to the run's operations; a helper that fails only means generating here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.data import contract
+from conformance.harness import case_cache, generation_helper
+from conformance.harness import schemathesis_checks as adapter
+from tests.test_case_cache import _content
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+# The first three share a path: only the first of them generated in a run gets its unexpected-method cases.
+ITEMS = [("cancelOrder", "coverage", "negative"), ("newOrder", "coverage", "negative"),
+         ("queryOrder", "coverage", "negative"), ("klines", "fuzzing", "positive"), ("depth", "examples", "positive")]
+
+
+def _args(op_id: str) -> tuple[str, str, str]:
+    spec = contract.default()
+    op = spec.operations[op_id]
+    return str(spec.path), op.method, op.path
+
+
+def _here() -> list[list[Any]]:
+    adapter.load_schema.cache_clear()
+    return [adapter.generate_cases(*_args(op_id), phase=phase, mode=mode, examples=5, seed=3, symbols=SYMBOLS)
+            for op_id, phase, mode in ITEMS]
+
+
+def _seen(mode: str) -> set[tuple[str, str]]:
+    return set(adapter._seen(adapter.load_schema(str(contract.default().path), 3, mode, 5, SYMBOLS)))
+
+
+@pytest.fixture
+def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(case_cache.CACHE_VAR, "off")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_the_helper_generates_what_the_run_would_in_the_same_order(no_cache: None, method: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = [[_content(c) for c in cases] for cases in _here()]
+    seen_here = _seen("negative")
+    assert any(c[0] == "TRACE" for c in expected[0]) and not any(c[0] == "TRACE" for c in expected[1])
+    monkeypatch.setattr(generation_helper, "_start_method", lambda: method)
+    adapter.load_schema.cache_clear()
+    helper = generation_helper.Helper()
+    try:
+        futures = [helper.submit(*_args(op_id), phase=phase, mode=mode, examples=5, seed=3, symbols=SYMBOLS)
+                   for op_id, phase, mode in ITEMS]
+        blobs = [helper.result(future) for future in futures]
+    finally:
+        helper.close()
+    assert not helper.broken and all(blob is not None for blob in blobs)
+    adopted = [adapter.adopt(blob, *_args(op_id), mode=mode, examples=5, seed=3, symbols=SYMBOLS)
+               for blob, (op_id, _, mode) in zip(blobs, ITEMS, strict=True) if blob is not None]
+    assert [[_content(c) for c in cases] for cases in adopted] == expected
+    assert _seen("negative") == seen_here  # the run's record grew as if it had generated them itself
+    spec = contract.default()
+    for cases, (op_id, _, mode) in zip(adopted, ITEMS, strict=True):
+        op = spec.operations[op_id]
+        schema = adapter.load_schema(str(spec.path), 3, mode, 5, SYMBOLS)
+        current = next(r.ok() for r in schema.get_all_operations() if r.ok().label == f"{op.method} {op.path}")
+        assert all(c.operation is current for c in cases)  # bound to this process's operation
+
+
+def test_a_helper_that_died_means_generating_here_from_then_on(no_cache: None) -> None:
+    helper = generation_helper.Helper()
+    try:
+        first = helper.submit(*_args("klines"), phase="fuzzing", mode="positive", examples=5, seed=3,
+                              symbols=SYMBOLS)
+        assert helper.result(first) is not None
+        pool = helper._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):  # the helper process is killed (OOM, a signal)
+            process.kill()
+            process.join()
+        second = helper.submit(*_args("depth"), phase="fuzzing", mode="positive", examples=5, seed=3,
+                               symbols=SYMBOLS)
+        assert helper.result(second) is None and helper.broken
+        assert helper.submit(*_args("depth"), phase="fuzzing", mode="positive", examples=5, seed=3,
+                             symbols=SYMBOLS) is None
+    finally:
+        helper.close()
+
+
+def test_an_error_of_generation_is_left_to_the_run_s_own_generation(no_cache: None) -> None:
+    helper = generation_helper.Helper()
+    try:
+        bad = helper.submit(str(contract.default().path), "GET", "/fapi/v1/no-such-path", phase="fuzzing",
+                            mode="positive", examples=5, seed=3, symbols=SYMBOLS)
+        assert helper.result(bad) is None and "StopIteration" in helper.broken
+    finally:
+        helper.close()
+    with pytest.raises(StopIteration):  # raised again where the run generates, in the test that owns the item
+        adapter.generate_cases(str(contract.default().path), "GET", "/fapi/v1/no-such-path", phase="fuzzing",
+                               mode="positive", examples=5, seed=3, symbols=SYMBOLS)
+
+
+def test_a_helper_only_where_there_is_a_second_core() -> None:
+    assert not generation_helper.wanted(1) and generation_helper.wanted(2)
