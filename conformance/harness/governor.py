@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ class Governor:
         self.short_window = window / 6  # the 10 s order window scales with the minute (tests shrink both)
         self.clock, self.sleep = clock, sleep
         self._weights: deque[tuple[float, int]] = deque()
+        self._weight_sum = 0  # of _weights: read at every admission, so kept, not summed (a run holds thousands)
         self._orders: deque[tuple[float, int]] = deque()
         self._lock = threading.Lock()
         self._slots = threading.Condition()
@@ -73,17 +74,22 @@ class Governor:
     def _expire(self, now: float) -> None:
         span = self.window + self.slack
         while self._weights and now - self._weights[0][0] >= span:
-            self._weights.popleft()
+            self._weight_sum -= self._weights.popleft()[1]
         while self._orders and now - self._orders[0][0] >= span:
             self._orders.popleft()
 
     def _used(self, now: float) -> int:
         self._expire(now)
-        return sum(w for _, w in self._weights)
+        return self._weight_sum
 
     def _orders_used(self, now: float, span: float) -> int:
         self._expire(now)
         return sum(n for t, n in self._orders if now - t < span)
+
+    def _set_windows(self, weights: Iterable[tuple[float, int]], orders: Iterable[tuple[float, int]]) -> None:
+        """Replace both windows (conformance.harness.sharing loads them from the run's ledger)."""
+        self._weights, self._orders = deque(weights), deque(orders)
+        self._weight_sum = sum(w for _, w in self._weights)
 
     def used_weight(self) -> int:
         """Weight spent in the current window, local and server figures reconciled."""
@@ -120,6 +126,7 @@ class Governor:
 
     def _record(self, now: float, weight: int, orders: int) -> None:
         self._weights.append((now, weight))
+        self._weight_sum += weight
         if orders:
             self._orders.append((now, orders))
         self.sent += 1
@@ -163,6 +170,7 @@ class Governor:
         local = self._used(now)
         if server > local:
             self._weights.append((now, server - local))
+            self._weight_sum += server - local
             self.reconciled += 1
             self.peak_weight = max(self.peak_weight, server)
 

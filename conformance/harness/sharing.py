@@ -15,7 +15,6 @@ import json
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,8 +75,8 @@ class SharedGovernor(Governor):
             text = fh.read()
             if text:
                 data = json.loads(text)
-                self._weights = deque((float(t), int(w)) for t, w in data["weights"])
-                self._orders = deque((float(t), int(n)) for t, n in data["orders"])
+                self._set_windows(((float(t), int(w)) for t, w in data["weights"]),
+                                  ((float(t), int(n)) for t, n in data["orders"]))
                 self.blocked_until, self.block_reason = float(data["blocked_until"]), str(data["block_reason"])
                 self.slack = max(self.slack, float(data["slack"]))
             yield

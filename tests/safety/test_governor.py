@@ -51,6 +51,19 @@ def test_the_peak_never_exceeds_the_budget_with_mixed_weights(clock: FakeClock) 
     assert gov.peak_weight <= 120
 
 
+def test_the_used_weight_kept_is_the_window_s_sum_through_expiry_and_reconciling(clock: FakeClock) -> None:
+    """The used weight is kept as entries come and go (it is read at every admission), never summed afresh."""
+    gov = governor(clock, share=0.05)  # 120 per minute
+    for step, weight in enumerate([1, 5, 40, 10, 20, 1, 40, 5] * 12):
+        gov.acquire(weight)
+        if step % 7 == 0:
+            gov.observe(exchange(x_mbx_used_weight_1m=str(gov.used_weight() + 3)))  # traffic we never saw
+        clock.now += 2.5
+        assert gov.used_weight() == sum(w for t, w in gov._weights if clock.now - t < gov.window + gov.slack)
+    gov._set_windows([(clock.now, 7), (clock.now, 9)], [])  # as a shared budget loads the run's ledger
+    assert gov.used_weight() == 16
+
+
 def test_the_server_used_weight_header_is_taken_when_it_is_higher(clock: FakeClock) -> None:
     gov = governor(clock, share=0.01)  # 24
     gov.acquire(1)
