@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import schemathesis
 import yaml
+from schemathesis.errors import FailureGroup
 
 from conformance import FIXTURES, checks
 from conformance.data import catalogue, contract
@@ -92,13 +95,69 @@ def test_every_operation_has_its_schema_rule_and_check() -> None:
         assert registry.get(rule.id), f"{rule.id} has no registered check"
 
 
-def test_adapter_rebuilds_the_exchange_as_httpx_response() -> None:
-    op = contract.default().operations["time"]
-    ex = _exchange(op, 200, b'{"serverTime": 1700000000000}')
-    response = adapter.to_httpx(ex)
-    assert isinstance(response, httpx.Response)
-    assert response.status_code == 200 and response.json() == {"serverTime": 1700000000000}
-    assert response.request.url.path == "/fapi/v1/time"
+FORM = "application/x-www-form-urlencoded"
+CONVERTED = [  # request (method, url, headers, body), response (status, headers, body)
+    ("GET", "http://127.0.0.1:1/fapi/v1/depth?symbol=BTCUSDT&limit=5", {"user-agent": "t"}, b"",
+     200, {"content-type": "application/json", "x-mbx-used-weight-1m": "3"}, b'{"lastUpdateId": 1, "bids": []}'),
+    ("POST", "http://127.0.0.1:1/fapi/v1/order?timestamp=1&signature=ab", {"content-type": FORM, "x-mbx-apikey": "k"},
+     b"symbol=BTCUSDT&side=BUY", 400, {"content-type": "application/json;charset=UTF-8", "content-length": "30"},
+     b'{"code": -1102, "msg": "side"}'),
+    ("DELETE", "http://127.0.0.1:1/fapi/v1/order?symbol=BTCUSDT", {}, b"", 503, {"content-type": "text/html"},
+     b"<html>busy</html>"),
+    ("GET", "http://127.0.0.1:1/fapi/v1/ping", {}, b"", 200, {}, b""),
+    ("GET", "http://127.0.0.1:1/fapi/v1/time", {}, b"", 418, {"retry-after": "5", "content-type": "application/json"},
+     b'{"code": -1003, "msg": "banned"}'),
+]
+def _through_httpx(ex: Exchange) -> Any:
+    """schemathesis' own conversion of the same exchange (httpx.Response -> Response.from_any), as the suite did."""
+    import datetime
+
+    req = ex.request
+    request = httpx.Request(req.method, req.url, headers=req.headers, content=req.body)
+    response = httpx.Response(ex.response.status, headers=ex.response.headers, content=ex.response.body,
+                              request=request)
+    response.elapsed = datetime.timedelta(milliseconds=ex.response.elapsed_ms)
+    return schemathesis.Response.from_any(response)
+
+
+@pytest.mark.parametrize("sample", CONVERTED, ids=[f"{s[0]}-{s[4]}" for s in CONVERTED])
+def test_the_exchange_becomes_the_response_schemathesis_builds(sample: tuple[Any, ...]) -> None:
+    method, url, headers, body, status, answer_headers, answer = sample
+    ex = Exchange(Request(method, url, headers, body), Response(status, answer_headers, answer, elapsed_ms=12.5))
+    ours, theirs = adapter.to_schemathesis(ex), _through_httpx(ex)
+    for name in ("status_code", "headers", "content", "elapsed", "encoding", "message", "http_version", "verify"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.json() == theirs.json() if answer.startswith(b"{") else ours.text == theirs.text
+    assert (ours.request.method, ours.request.body or b"") == (theirs.request.method, theirs.request.body or b"")
+    added = {"host", "content-length"}  # what httpx and requests add to a request they prepare
+    assert {k.lower(): v for k, v in ours.request.headers.items()} == {
+        k.lower(): v for k, v in theirs.request.headers.items() if k.lower() not in added or k.lower() in headers}
+    sent = urlsplit(url)
+    assert ours.request.url == url  # the URL as sent; theirs has its query appended to it once more
+    assert urlsplit(theirs.request.url).path == sent.path and urlsplit(theirs.request.url).query.startswith(sent.query)
+
+
+def test_schemathesis_judges_the_converted_response_as_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(case_cache.CACHE_VAR, "off")
+    spec = contract.default()
+    op = spec.operations["time"]
+    (case, *_) = adapter.generate_cases(str(spec.path), op.method, op.path, phase="fuzzing", mode="positive",
+                                        examples=3, seed=7)
+    verdicts = []
+    for body, content_type in ((b'{"serverTime": 1700000000000}', "application/json"),
+                               (b'{"serverTime": "soon"}', "application/json"), (b"<html/>", "text/html")):
+        ex = Exchange(Request("GET", f"http://127.0.0.1:1{op.path}"), Response(200, {"content-type": content_type},
+                                                                              body), op)
+        pair = []
+        for response in (adapter.to_schemathesis(ex), _through_httpx(ex)):
+            try:
+                case.validate_response(response)
+                pair.append([])
+            except FailureGroup as group:  # the failures' titles are the verdict
+                pair.append(sorted(f.title for f in group.exceptions))
+        verdicts.append(pair)
+    assert [ours == theirs for ours, theirs in verdicts] == [True, True, True]
+    assert verdicts[0][0] == [] and verdicts[1][0] and verdicts[2][0]  # one passes, two fail, as they should
 
 
 @pytest.mark.parametrize("mode", adapter.MODES)
