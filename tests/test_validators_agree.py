@@ -11,6 +11,7 @@ import pytest
 
 from conformance.checks.general import java_validator
 from conformance.data import contract
+from conformance.data.javatypes import is_decimal
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
 SPEC = contract.default()
@@ -112,3 +113,17 @@ def test_both_java_type_validators_agree_on_int32_edges(value: Any, valid: bool)
     body = {"leverage": value, "maxNotionalValue": "1000000", "symbol": "BTCUSDT"}
     assert validator.fast.is_valid(body) is valid
     assert (next(validator.detailed.iter_errors(body), None) is None) is valid
+
+
+@pytest.mark.parametrize("value", ["1000000", "-1.5", "+2", "1e5", "2.5E-3", ".5", "5.", "0", "1,5", " 1", "1 ", "NaN",
+                                   "Infinity", "1e", "", "--1", "١٢٣", "1.5\n"])
+def test_the_fast_decimal_pattern_is_never_laxer_than_the_decimal_grammar(value: str) -> None:
+    """jsonschema-rs matches DECIMAL strings with a pattern (no Python call per value); where it says valid, so does
+    the grammar, and the combined verdict is always the grammar's."""
+    validator = java_validator(SPEC.operations["changeLeverage"], success=True)
+    assert validator is not None and validator.fast is not None
+    body = {"leverage": 20, "maxNotionalValue": value, "symbol": "BTCUSDT"}
+    detailed = next(validator.detailed.iter_errors(body), None) is None
+    assert detailed is is_decimal(value)
+    assert not validator.fast.is_valid(body) or detailed
+    assert validator.is_valid(body) is detailed
