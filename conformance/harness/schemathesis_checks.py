@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import datetime
 import functools
 import importlib
@@ -227,6 +228,11 @@ MODES = ("positive", "negative")
 
 
 @functools.cache
+def _spec_document(path: str, mtime_ns: int, size: int) -> Any:
+    return read_yaml(Path(path), "contract spec")
+
+
+@functools.cache
 def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[str, ...] = ()) -> Any:
     """The spec as a schemathesis schema, generating in one mode, with the target's `symbols` where it lists them.
 
@@ -239,7 +245,12 @@ def load_schema(path: str, seed: int, mode: str, examples: int, symbols: tuple[s
         "checks": {"negative_data_rejection": {"expected-statuses": ["4XX"]},
                    "positive_data_acceptance": {"expected-statuses": list(POSITIVE_EXPECTED)}}})
     # Parsed with libyaml (schemathesis' from_path parses with pure-Python YAML, once per mode); same document.
-    document = generation.constrain(read_yaml(Path(path), "contract spec"), symbols)
+    try:  # parsed once per process and file version, a copy per mode (schemathesis may change its input)
+        stat = Path(path).stat()
+        parsed = _spec_document(path, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        parsed = read_yaml(Path(path), "contract spec")  # gone: the one-line error
+    document = generation.constrain(parsed, symbols) if symbols else copy.deepcopy(parsed)
     schema = schemathesis.openapi.from_dict(document, config=config)
     schema.location = Path(path).absolute().as_uri()
     return schema
