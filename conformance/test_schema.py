@@ -233,12 +233,8 @@ def ahead(request: pytest.FixtureRequest, client: Client, contract: contract.Con
     def send(planned: Planned) -> Sent | None:
         return _send_item(planned, client=client, spec=contract, governor=governor, symbols=symbols, orders=orders)
 
-    def ready(key: tuple[str, str, str]) -> bool:
-        future = generated.get(key)
-        return future is None or future.done()
-
     depth = 1 if hasattr(request.config, "workerinput") else governor.max_in_flight
-    fetcher = prefetch.Prefetcher(client, order, prepare, send, eligible, depth, ready)
+    fetcher = prefetch.Prefetcher(client, order, prepare, send, eligible, depth, generated.get)
     yield fetcher
     fetcher.close()
 

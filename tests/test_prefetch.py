@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -88,21 +88,32 @@ def test_nothing_runs_ahead_across_an_item_that_is_not_eligible(setup: tuple[Cli
     fetcher.close()
 
 
-def test_an_item_that_is_not_ready_is_not_started_ahead(setup: tuple[Client, Server, list[str]]) -> None:
-    """Its cases are still being generated elsewhere: the test of A must not wait for them before judging A."""
+def test_an_item_that_is_not_ready_is_started_once_it_is_not_before(setup: tuple[Client, Server, list[str]]) -> None:
+    """C's cases are still being generated elsewhere: A's test does not wait for them to judge A, and C (and D
+    behind it) start as soon as they are there, while A's test waits for its own answers."""
     client, server, heard = setup
-    ready = {"A": True, "B": True, "C": False, "D": True}
-    fetcher = prefetch.Prefetcher(client, list("ABCD"), _same, _depth(client), lambda k: True, ahead=4,
-                                  ready=lambda k: ready[k])
-    fetcher.take("A")
-    server.wait_for(2)
+    c_ready: Future[None] = Future()
+    a_answered = threading.Event()
+
+    def send(key: str) -> str:
+        if key == "A":
+            a_answered.wait(WAIT)  # A's answers take their time (latency)
+        return _depth(client)(key)
+
+    fetcher = prefetch.Prefetcher(client, list("ABCD"), _same, send, lambda k: True, ahead=4,
+                                  pending=lambda k: c_ready if k == "C" else None)
+    taking = ThreadPoolExecutor(max_workers=1)
+    taken = taking.submit(fetcher.take, "A")  # the test of A, waiting for A's answer
+    server.wait_for(1)
     time.sleep(0.1)  # time enough for C and D to have started, were they started
-    assert sorted(server.asked) == ["A", "B"]  # nothing beyond C, which is not ready
-    fetcher.take("B")
-    assert sorted(server.asked) == ["A", "B"]
-    fetcher.take("C")  # its own test waits for it; D starts behind it
-    server.wait_for(4)
-    assert fetcher.take("D") == "d" and heard == list("ABCD")
+    assert sorted(server.asked) == ["B"]  # nothing beyond C, which is not ready
+    c_ready.set_result(None)  # C's cases arrive while A's test still waits
+    server.wait_for(3)
+    assert sorted(server.asked) == ["B", "C", "D"]
+    a_answered.set()
+    assert taken.result(WAIT) == "a" and heard == ["A"]
+    assert [fetcher.take(k) for k in "BCD"] == ["b", "c", "d"] and heard == list("ABCD")
+    taking.shutdown()
     fetcher.close()
 
 

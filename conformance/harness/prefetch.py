@@ -28,7 +28,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -91,13 +91,16 @@ def one_ast_parse_at_a_time() -> Iterator[None]:
 
 class Prefetcher(Generic[K]):
     """Runs `send(prepare(key))` for the keys in the order their tests ask for them, up to `ahead` eligible keys at
-    once (`prepare` in the caller's thread, `send` in a worker). A key that is not `ready` is not started ahead: its
-    test would wait for it before judging what it already has."""
+    once (`prepare` in the caller's thread, `send` in a worker). A key whose `pending(key)` future (its cases, being
+    generated in another process) is not done yet is not prepared ahead, for that would make its test wait before
+    judging what it already has: while a test waits for its own key's answers, each key behind it is started as soon
+    as its future is done."""
 
     def __init__(self, client: Client, order: Sequence[K], prepare: Callable[[K], Any], send: Callable[[Any], Any],
-                 eligible: Callable[[K], bool], ahead: int, ready: Callable[[K], bool] | None = None) -> None:
+                 eligible: Callable[[K], bool], ahead: int,
+                 pending: Callable[[K], Future[Any] | None] | None = None) -> None:
         self.client, self.order, self.eligible = client, list(order), eligible
-        self.ready = ready or (lambda key: True)  # whether prepare(key) would return now (not wait on another process)
+        self.pending = pending or (lambda key: None)  # what prepare(key) would wait for; None: nothing
         self.prepare, self.send = prepare, send
         self.ahead = max(1, ahead)
         self._pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="conformance-ahead")
@@ -110,7 +113,12 @@ class Prefetcher(Generic[K]):
         """Key's value (its exchanges told to the listeners first, in this test); what its work raised is raised."""
         if self.eligible(key):
             self._start_from(key)
-            outcome = self._started.pop(key).result()
+            future = self._started.pop(key)
+            self._taken.add(key)
+            while not future.done() and (blocker := self._blocker(key)) is not None:
+                wait([future, blocker], return_when=FIRST_COMPLETED)
+                self._start_from(key)  # the keys behind it that became ready meanwhile
+            outcome = future.result()
         else:
             outcome = held_call(self.client, lambda: self.send(self.prepare(key)))  # alone, in its test
         self._taken.add(key)
@@ -119,14 +127,31 @@ class Prefetcher(Generic[K]):
             raise outcome.error
         return outcome.value
 
-    def _start_from(self, key: K) -> None:
-        """Start key and the eligible keys right behind it (none beyond one that is not eligible)."""
+    def _window(self, key: K) -> list[K]:
         following = self.order[self.order.index(key):] if key in self.order else [key]
-        for nxt in following[:self.ahead]:
-            if not self.eligible(nxt) or (nxt != key and not self.ready(nxt)):
-                break  # a later take starts it (and those behind it) once it is ready
+        return following[:self.ahead]
+
+    def _ready(self, key: K) -> bool:
+        waited = self.pending(key)
+        return waited is None or waited.done()
+
+    def _start_from(self, key: K) -> None:
+        """Start key and the eligible keys right behind it (none beyond one that is not eligible or not ready)."""
+        for nxt in self._window(key):
+            if not self.eligible(nxt) or (nxt != key and not self._ready(nxt)):
+                break  # started once it is ready (while a test waits, or at its own take)
             if nxt not in self._started and nxt not in self._taken:
                 self._started[nxt] = self._submit(nxt)
+
+    def _blocker(self, key: K) -> Future[Any] | None:
+        """The pending future of the first key behind `key` that is not started for want of it, if any."""
+        for nxt in self._window(key)[1:]:
+            if not self.eligible(nxt):
+                return None
+            if nxt not in self._started and nxt not in self._taken:
+                waited = self.pending(nxt)
+                return waited if waited is not None and not waited.done() else None
+        return None
 
     def _submit(self, key: K) -> Future[Outcome]:
         prepared = held_call(self.client, functools.partial(self.prepare, key))  # here, in the test's thread
