@@ -3,6 +3,12 @@ would generate, in the same order, bound to the run's operations; a helper that 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +18,7 @@ from conformance.harness import case_cache, generation_helper
 from conformance.harness import schemathesis_checks as adapter
 from tests.test_case_cache import _content
 
+ROOT = Path(__file__).resolve().parent.parent
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 # The first three share a path: only the first of them generated in a run gets its unexpected-method cases.
 ITEMS = [("cancelOrder", "coverage", "negative"), ("newOrder", "coverage", "negative"),
@@ -102,3 +109,52 @@ def test_an_error_of_generation_is_left_to_the_run_s_own_generation(no_cache: No
 
 def test_a_helper_only_where_there_is_a_second_core() -> None:
     assert not generation_helper.wanted(1) and generation_helper.wanted(2)
+
+
+KILLED_RUN = """
+import sys, time
+from conformance.harness import generation_helper
+helper = generation_helper.Helper()
+pool = helper._pool
+pool.submit(int).result()  # the helper process is up
+print(next(iter(pool._processes)), flush=True)
+time.sleep(60)  # killed meanwhile: no clean-up runs
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/stat").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="Linux: reparenting is how the helper sees its run go")
+def test_a_killed_run_leaves_no_helper_behind_holding_its_output() -> None:
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert run.stdout is not None
+    helper_pid = int(run.stdout.readline())
+    assert _alive(helper_pid)
+    run.kill()  # SIGKILL: the run cannot shut its helper down
+    run.wait(timeout=10)
+    deadline = time.monotonic() + 10 * generation_helper.PARENT_POLL
+    while _alive(helper_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(helper_pid), "the helper outlived its run"
+    assert run.stdout.read() == ""  # and the run's output reached its end: nothing holds it open
+
+
+def test_ctrl_c_is_the_run_s_to_handle_not_the_helper_s(no_cache: None) -> None:
+    helper = generation_helper.Helper()
+    try:
+        pool = helper._pool
+        assert pool is not None
+        assert pool.submit(int).result() == 0
+        (pid,) = list(pool._processes)
+        os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the whole process group
+        time.sleep(0.2)
+        future = helper.submit(*_args("time"), phase="fuzzing", mode="positive", examples=5, seed=3, symbols=SYMBOLS)
+        assert helper.result(future) is not None and not helper.broken  # the helper is still there
+    finally:
+        helper.close()

@@ -18,8 +18,26 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
+
+PARENT_POLL = 0.5  # seconds between the helper's checks that the run is still there
+
+
+def _in_helper(parent: int) -> None:
+    """The helper's start: Ctrl-C is the run's to handle (it shuts the helper down; a KeyboardInterrupt here would
+    only print a traceback or fail a task), and a run that is gone without shutting it down (killed) ends it: a
+    left-over helper would hold the run's stdout open, and whoever reads it to the end would wait forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="generation-helper-parent-watch", daemon=True).start()
 
 
 def _warm() -> None:
@@ -58,7 +76,8 @@ class Helper:
         self.broken = ""  # why the run generates in its own process again, once it does
         self._pool: ProcessPoolExecutor | None = None
         try:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(_start_method()))
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(_start_method()),
+                                             initializer=_in_helper, initargs=(os.getpid(),))
             self._pool.submit(_warm)
         except Exception as exc:  # no process to be had here: generate in the run's own
             self._broke(exc)
