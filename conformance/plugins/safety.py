@@ -196,11 +196,22 @@ def _write(state: RunState, safety: RunSafety) -> None:
 @pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True, tryfirst=True)
 def pytest_conformance_safety_scrub(session: pytest.Session) -> Iterator[None]:
     """Last pass over every file the run wrote (rules.json, JUnit, Allure results) for secrets: the outermost
-    sessionfinish wrapper, so it runs after every writer (the plain hooks, then the other wrappers)."""
-    result = yield
+    sessionfinish wrapper, so it runs after every writer (the plain hooks, then the other wrappers).
+
+    Ctrl-C is held back from the first writer to the end of the scrub: the tests are over, and an interrupt there
+    left half-written outputs (and a traceback); it is told in one line once the outputs are complete."""
+    with _sigint_deferred() as hits:
+        result = yield
+        _scrub(session)
+    if hits:
+        sys.stderr.write("fapi-conformance: Ctrl-C came while the run wrote its outputs; they were completed first\n")
+    return result
+
+
+def _scrub(session: pytest.Session) -> None:
     config, state = session.config, session.config.stash.get(STATE, None)
     if state is not None and state.worker:  # the controller scrubs once every worker has written its last file
-        return result
+        return
     roots = [Path(p) for p in (getattr(config.option, "xmlpath", None),
                                getattr(config.option, "allure_report_dir", None)) if p]
     if state is not None:
@@ -210,7 +221,6 @@ def pytest_conformance_safety_scrub(session: pytest.Session) -> Iterator[None]:
         for path in files:
             if path.is_file():
                 redact.scrub_file(path)
-    return result
 
 
 @pytest.hookimpl(specname="pytest_terminal_summary")

@@ -3,9 +3,11 @@ and a target that cannot be used is one clear 'target unavailable' line with exi
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import socket
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,25 @@ def test_rejected_credentials_are_one_line_naming_the_variables(tmp_path: Path) 
     line = _one_line(result)
     assert result.returncode == 75 and "ZTDX_API_KEY" in line and "ZTDX_API_SECRET" in line
     assert wrong["ZTDX_API_KEY"] not in result.stdout + result.stderr
+
+
+CTRL_C_AMONG_THE_WRITERS = '''
+import os, signal
+
+def pytest_sessionfinish(session):  # a plain sessionfinish hook: among the writers (JUnit, rules.json, Allure, HAR)
+    os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+def test_ctrl_c_while_the_outputs_are_written_completes_them_first(tmp_path: Path) -> None:
+    (tmp_path / "ctrl_c_plugin.py").write_text(CTRL_C_AMONG_THE_WRITERS, encoding="utf-8")
+    result = run(["conformance/test_general.py", "-k", "time", "-p", "ctrl_c_plugin",
+                  f"--conformance-reports={tmp_path / 'r'}", f"--alluredir={tmp_path / 'allure'}",
+                  f"--junitxml={tmp_path / 'junit.xml'}"], env={"PYTHONPATH": str(tmp_path)}, timeout=300)
+    assert "Traceback" not in result.stdout + result.stderr and "KeyboardInterrupt" not in result.stdout
+    assert "Ctrl-C came while the run wrote its outputs; they were completed first" in result.stderr
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]  # the tests were over: their verdict
+    rules = json.loads((tmp_path / "r" / "rules.json").read_text(encoding="utf-8"))
+    assert rules["rules"] and list(ET.parse(tmp_path / "junit.xml").getroot().iter("testcase"))
+    har = json.loads((tmp_path / "r" / "exchanges.har").read_text(encoding="utf-8"))
+    assert har["log"]["entries"] and any((tmp_path / "allure").glob("*-result.json"))
