@@ -192,6 +192,8 @@ def test_exchanges_are_attached_to_the_test_body_not_to_a_fixture_teardown(tmp_p
     assert not [a for c in containers for fixture in c.get("afters", []) for a in fixture.get("attachments", [])]
     # a container per fixture that names its tests; none for a parametrize argument's pseudo-fixture, which names none
     assert containers and all(c.get("children") for c in containers), [c for c in containers if not c.get("children")]
+    names = [{f["name"].split("::")[0] for f in c.get("befores", []) + c.get("afters", [])} for c in containers]
+    assert {"_conformance_labels"} not in names  # the suite's own plumbing is no set-up a reader needs to see
 
 
 def test_history_ids_are_distinct_for_parametrized_and_generated_tests(suite_report: tuple[Path, Path]) -> None:

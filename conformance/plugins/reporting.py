@@ -22,6 +22,9 @@ from conformance.harness.session import RunState
 from conformance.plugins.core import JUDGEMENT, STATE
 from conformance.plugins.fixtures import EXCHANGES
 
+# Autouse plumbing of the suite's plugins (labels, the test's exchanges): no set-up a reader of a test needs to see,
+# and a container file per test each.
+INTERNAL_FIXTURES = frozenset({"_conformance_labels"})
 MAX_ATTACHMENTS = 12  # the last exchanges of a test, attached to its report (as one attachment)
 PACKAGES = ("fapi-conformance", "pytest", "schemathesis", "httpx", "allure-pytest", "jsonschema", "starlette")
 _SEVERITY = {"MUST": "critical", "SHOULD": "normal"}
@@ -135,7 +138,9 @@ def _lean_containers(config: pytest.Config) -> None:
 
         @allure_commons.hookimpl
         def report_container(self, container: Any) -> None:
-            if container.children:
+            fixtures = [f.name.split("::")[0] for f in (*(container.befores or ()), *(container.afters or ()))]
+            internal = fixtures and all(name in INTERNAL_FIXTURES for name in fixtures)
+            if container.children and not internal:
                 super().report_container(container)
 
     for original in [p for p in manager.get_plugins() if type(p) is AllureFileLogger]:
