@@ -2,11 +2,12 @@
 
 Generating is CPU only, and most of the schema module's CPU when no case cache holds its cases; in the run's own
 process it cannot overlap with anything (the GIL, and CPython 3.11's `ast` that two threads may not use at once:
-conformance/harness/prefetch.py). The helper is one process (multiprocessing "spawn": nothing of the run's threads
-or sockets is inherited) that generates the module's items one after the other, in the order their tests run, with
-the same spec, seed, symbols and code as the run would (`schemathesis_checks.generated_blob`): the same cases, for
-schemathesis' record of the unexpected-method cases already generated on a path evolves in the same order. The run
-binds them to its own operations (`schemathesis_checks.adopt`).
+conformance/harness/prefetch.py). The helper is one process (forked while the run has one thread, with everything
+already imported; spawned otherwise, since a fork copies locks other threads hold) that generates the module's items
+one after the other, in the order their tests run, with the same spec, seed, symbols and code as the run would
+(`schemathesis_checks.generated_blob`): the same cases, for schemathesis' record of the unexpected-method cases
+already generated on a path evolves in the same order. The run binds them to its own operations
+(`schemathesis_checks.adopt`).
 
 Started when the run collects a test that asks for it and the machine has more than one core, not in a pytest-xdist
 worker (the workers already share the cores). Whatever goes wrong with it (no process can be started, it died, a
@@ -111,7 +112,4 @@ class Helper:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.shutdown(wait=True, cancel_futures=True)
-
-    def __repr__(self) -> str:
-        return f"Helper(running={self._pool is not None}, broken={self.broken!r})"
 

@@ -295,18 +295,24 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
     to its weight budget and sends them concurrently. Generated once per spec, seed and code (`case_cache`, which
     also reads and updates the schema's internal record of the unexpected-method cases each path has had).
     """
+    return _generated(path, method, op_path, phase=phase, mode=mode, examples=examples, seed=seed,
+                      symbols=symbols)[0]
+
+
+def _generated(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int, seed: int,
+               symbols: tuple[str, ...]) -> tuple[list[Any], set[tuple[str, str]]]:
+    """`generate_cases`, and what the cases added to the schema's record of unexpected methods seen."""
     schema = load_schema(path, seed, mode, examples, symbols)
     label = f"{method.upper()} {op_path}"
     operation = _operation(schema, label)
-    # schemathesis' record of the unexpected-method cases already generated on a path (internal; see case_cache.key)
-    seen: set[tuple[str, str]] = getattr(schema, "coverage_unexpected_methods_seen", set())
+    seen = _seen(schema)
     before = frozenset(seen)
-    cached_as = case_cache.key(path, label, phase=phase, mode=mode, examples=examples, seed=seed, symbols=symbols,
-                               seen=before)
+    cached_as = _cache_name(path, label, phase=phase, mode=mode, examples=examples, seed=seed, symbols=symbols,
+                            seen=seen)
     cached = case_cache.load(cached_as, operation)
     if cached is not None:
         seen |= cached[1]
-        return cached[0]
+        return cached[0], seen - before
     cases: list[Any] = []
     settings = hypothesis.settings(max_examples=examples, deadline=None, database=None,
                                    suppress_health_check=list(hypothesis.HealthCheck),
@@ -322,8 +328,16 @@ def generate_cases(path: str, method: str, op_path: str, *, phase: str, mode: st
             create_test(operation=operation, test_func=collect, config=config)()
     except (unittest.SkipTest, SchemathesisSkip):  # this phase has no case for the operation (e.g. no parameters)
         cases = []
-    case_cache.store(cached_as, cases, seen - before)
-    return cases
+    added = seen - before
+    case_cache.store(cached_as, cases, added)
+    return cases, added
+
+
+def _cache_name(path: str, label: str, *, phase: str, mode: str, examples: int, seed: int,
+                symbols: tuple[str, ...], seen: set[tuple[str, str]]) -> str:
+    """The case cache's name for one item, given the run's record of unexpected methods seen so far."""
+    return case_cache.key(path, label, phase=phase, mode=mode, examples=examples, seed=seed, symbols=symbols,
+                          seen=frozenset(seen))
 
 
 def _operation(schema: Any, label: str) -> Any:
@@ -339,21 +353,17 @@ def _seen(schema: Any) -> set[tuple[str, str]]:
 def cached(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int, seed: int,
            symbols: tuple[str, ...] = ()) -> bool:
     """Whether `generate_cases` would read these cases from the case cache if it ran now."""
-    label = f"{method.upper()} {op_path}"
-    seen = frozenset(_seen(load_schema(path, seed, mode, examples, symbols)))
-    return case_cache.holds(case_cache.key(path, label, phase=phase, mode=mode, examples=examples, seed=seed,
-                                           symbols=symbols, seen=seen))
+    seen = _seen(load_schema(path, seed, mode, examples, symbols))
+    return case_cache.holds(_cache_name(path, f"{method.upper()} {op_path}", phase=phase, mode=mode,
+                                        examples=examples, seed=seed, symbols=symbols, seen=seen))
 
 
 def generated_blob(path: str, method: str, op_path: str, *, phase: str, mode: str, examples: int, seed: int,
                    symbols: tuple[str, ...] = ()) -> bytes:
     """`generate_cases` as bytes (conformance/harness/generation_helper.py runs it in its own process): the cases
     without their operation, and what their generation added to the schema's record of unexpected methods seen."""
-    seen = _seen(load_schema(path, seed, mode, examples, symbols))
-    before = frozenset(seen)
-    cases = generate_cases(path, method, op_path, phase=phase, mode=mode, examples=examples, seed=seed,
-                           symbols=symbols)
-    return case_cache.dumps(cases, seen - before)
+    return case_cache.dumps(*_generated(path, method, op_path, phase=phase, mode=mode, examples=examples, seed=seed,
+                                        symbols=symbols))
 
 
 def adopt(blob: bytes, path: str, method: str, op_path: str, *, mode: str, examples: int, seed: int,
