@@ -341,7 +341,12 @@ def _cache_name(path: str, label: str, *, phase: str, mode: str, examples: int, 
 
 
 def _operation(schema: Any, label: str) -> Any:
-    return next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+    """The schema's operation `METHOD /path`, built alone (get_all_operations builds every operation of the spec
+    first: ~50 where a run may use a few)."""
+    operation = schema.find_operation_by_label(label)
+    if operation is None:
+        raise LookupError(f"{label} is not an operation of {schema.location}")
+    return operation
 
 
 def _seen(schema: Any) -> set[tuple[str, str]]:

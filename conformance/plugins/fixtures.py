@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the case generation helper (conformance/harness/generation_helper.py) as soon as the run knows it has a
     test that asks for it: the process imports what it needs while the session's fixtures start the target."""
     config = session.config
+    # What the run has built by now (modules, the spec, schemathesis' schemas, the items) lives until it ends: frozen,
+    # the cyclic collector no longer walks it at each full collection (a schema-module run spent 0.27 s in 7 of them,
+    # pytest's own at unconfigure included), and a forked helper shares its pages instead of copying them.
+    gc.freeze()
     if config.option.collectonly or hasattr(config, "workerinput") or not wanted():
         return
     if any("generation_helper" in getattr(item, "fixturenames", ()) for item in session.items):
