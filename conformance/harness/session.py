@@ -214,7 +214,7 @@ class RunState:
         assert self.governor is not None
         self.governor.acquire(1)  # GET /fapi/v1/time, weight 1: the target counts it like any other request
         try:
-            response = httpx.get(url, timeout=10.0)
+            response = httpx.get(url, timeout=10.0, verify=not url.lower().startswith("http://"))  # as in Client
         except httpx.HTTPError as exc:
             raise TargetUnavailable(f"{self.target.base_url} is unreachable ({type(exc).__name__}: {exc})"
                                     " — check the URL, DNS, TLS and your network") from None
