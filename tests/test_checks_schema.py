@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import subprocess
@@ -135,6 +136,29 @@ def test_the_exchange_becomes_the_response_schemathesis_builds(sample: tuple[Any
     sent = urlsplit(url)
     assert ours.request.url == url  # the URL as sent; theirs has its query appended to it once more
     assert urlsplit(theirs.request.url).path == sent.path and urlsplit(theirs.request.url).query.startswith(sent.query)
+
+
+def test_the_parsed_body_is_handed_to_schemathesis_only_where_it_would_parse_it_the_same() -> None:
+    def converted(body: bytes, content_type: str = "application/json") -> Any:
+        ex = Exchange(Request("GET", "http://127.0.0.1:1/fapi/v1/time"), Response(200, {"content-type": content_type},
+                                                                                 body))
+        return ex, adapter.to_schemathesis(ex)
+
+    ex, ours = converted(b'{"serverTime": 1700000000000, "x": [1.5, "\xc3\xa9"]}')
+    assert ours.json() is ex.response.json()  # not parsed twice
+    assert ours.json() == json.loads(ours.content.decode("utf-8"))
+    for body, content_type in ((codecs.BOM_UTF8 + b'{"a": 1}', "application/json"),  # json.loads(bytes) takes it
+                               (b'{"a": "\xe9"}', "application/json; charset=latin-1"), (b"<html/>", "text/html")):
+        _, ours = converted(body, content_type)
+        theirs = schemathesis.Response(200, {"content-type": [content_type]}, body, ours.request, 0.0, True,
+                                       encoding=ours.encoding)
+        outcomes = []
+        for response in (ours, theirs):  # left to schemathesis' own parse: the same value or the same error
+            try:
+                outcomes.append(response.json())
+            except ValueError as exc:
+                outcomes.append(type(exc).__name__)
+        assert outcomes[0] == outcomes[1], body
 
 
 def test_schemathesis_judges_the_converted_response_as_its_own(monkeypatch: pytest.MonkeyPatch) -> None:

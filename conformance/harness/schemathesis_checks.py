@@ -115,9 +115,19 @@ def to_schemathesis(exchange: Exchange) -> schemathesis.Response:
     if resp.body:
         headers.setdefault("content-length", [str(len(resp.body))])  # as httpx.Response(content=...) adds it
     charset = _charset(resp.headers.get("content-type", ""))
-    return schemathesis.Response(status_code=resp.status, headers=headers, content=resp.body, request=request,
-                                 elapsed=resp.elapsed_ms / 1000, verify=True, http_version="HTTP/1.1",
-                                 message=httpx.codes.get_reason_phrase(resp.status), encoding=charset or "utf-8")
+    converted = schemathesis.Response(status_code=resp.status, headers=headers, content=resp.body, request=request,
+                                      elapsed=resp.elapsed_ms / 1000, verify=True, http_version="HTTP/1.1",
+                                      message=httpx.codes.get_reason_phrase(resp.status),
+                                      encoding=charset or "utf-8")
+    if converted.encoding == "utf-8" and _same_parse(resp.body) and resp.is_json:
+        # The body as the exchange parsed it (checks only read it): schemathesis would parse it again, the same way
+        # (UTF-8 text to json.loads) wherever json.loads(bytes) reads UTF-8 too: no BOM, no UTF-16/32 zero bytes.
+        converted._deserialized = resp.json()
+    return converted
+
+
+def _same_parse(body: bytes) -> bool:
+    return not body.startswith(codecs.BOM_UTF8) and b"\x00" not in body[:4]
 
 
 def _charset(content_type: str) -> str | None:
