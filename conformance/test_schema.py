@@ -230,13 +230,21 @@ def ahead(request: pytest.FixtureRequest, client: Client, contract: contract.Con
         blob = helper.result(generated.pop(key, None)) if helper is not None else None
         return _plan(key, spec=contract, governor=governor, symbols=symbols, seed=seed, examples=examples, blob=blob)
 
+    # One pool of senders for the module, as many as the governor's in-flight slots: a pool per item started up to
+    # four threads for each of the module's items (each start a switch to the new thread), and items sent ahead
+    # queue behind the earlier ones' requests instead of racing them for the slots.
+    senders = ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight), thread_name_prefix="conformance-send")
+
     def send(planned: Planned) -> Sent | None:
-        return _send_item(planned, client=client, spec=contract, governor=governor, symbols=symbols, orders=orders)
+        return _send_item(planned, client=client, spec=contract, symbols=symbols, orders=orders, pool=senders)
 
     depth = 1 if hasattr(request.config, "workerinput") else governor.max_in_flight
     fetcher = prefetch.Prefetcher(client, order, prepare, send, eligible, depth, generated.get)
-    yield fetcher
-    fetcher.close()
+    try:
+        yield fetcher
+    finally:
+        fetcher.close()
+        senders.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -279,17 +287,16 @@ def _plan(key: tuple[str, str, str], *, spec: contract.Contract, governor: Gover
     return Planned(op, mode == "negative", _sample(cases, op, budget, seed) if cases else [])
 
 
-def _send_item(planned: Planned, *, client: Client, spec: contract.Contract, governor: Governor,
-               symbols: generation.Symbols, orders: OrderFactory) -> Sent | None:
-    """Make positive cases valid here and send them concurrently within the governor's in-flight slots (latency
-    overlaps); None when there is no case."""
+def _send_item(planned: Planned, *, client: Client, spec: contract.Contract, symbols: generation.Symbols,
+               orders: OrderFactory, pool: ThreadPoolExecutor) -> Sent | None:
+    """Make positive cases valid here and send them concurrently on the module's senders, within the governor's
+    in-flight slots (latency overlaps); None when there is no case."""
     if not planned.chosen:
         return None
     negative = planned.negative
     chosen = planned.chosen if negative else _ready(planned.chosen, planned.op, spec, orders, symbols)
-    with ThreadPoolExecutor(max_workers=max(1, governor.max_in_flight)) as pool:
-        sent = prefetch.gather(client, pool, [functools.partial(adapter.send, client, c, negative=negative)
-                                              for c in chosen])
+    sent = prefetch.gather(client, pool, [functools.partial(adapter.send, client, c, negative=negative)
+                                          for c in chosen])
     client.release(sent.held)  # to the work's own hold (sent ahead) or the listeners (sent in its test)
     if sent.error is not None:
         raise sent.error
