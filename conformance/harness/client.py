@@ -204,7 +204,7 @@ class Client:
         self.journal.orders_sent += req.creates_orders
         url = req.path + ("?" + urlencode(query) if query else "")
         try:
-            with self.governor.slot():
+            with self.governor.slot(throttled=bool(op is not None and op.raw.get("x-throttled"))):
                 response = self.http.request(req.method, url, content=raw_body or None, headers=hdrs)
         except httpx.TimeoutException as exc:
             self.governor.note_transport_failure(type(exc).__name__)

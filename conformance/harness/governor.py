@@ -31,12 +31,23 @@ def _header_int(exchange: Exchange, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# Requests on the wire at once. ZTDX documents one concurrency limit, -1008 ("the node has exceeded the maximum
+# concurrency limit"), and only on order placement (POST /fapi/v1/order, /fapi/v1/batchOrders, /fapi/v1/order/test:
+# `x-throttled` in the spec); those keep 4 at once. Every other request is limited by weight, which the budget paces,
+# and up to 8 are in flight: with a remote target's round trip (~150 ms) that is what the run's wall time is made of.
+# A -1008 halves both (Client, retry policy "throttled").
+MAX_IN_FLIGHT = 8
+MAX_THROTTLED_IN_FLIGHT = 4
+
+
 class Governor:
     """Keeps a run within `share` of the documented per-minute limits by pacing, never by failing."""
 
     def __init__(self, share: float = 0.5, *, weight_limit: int = DOCUMENTED_WEIGHT_PER_MINUTE,
                  order_limit: int = DOCUMENTED_ORDERS_PER_MINUTE, order_limit_10s: int = DOCUMENTED_ORDERS_PER_10S,
-                 window: float = 60.0, max_in_flight: int = 4, clock=time.monotonic, sleep=time.sleep) -> None:
+                 window: float = 60.0, max_in_flight: int = MAX_IN_FLIGHT,
+                 max_throttled_in_flight: int = MAX_THROTTLED_IN_FLIGHT, clock=time.monotonic,
+                 sleep=time.sleep) -> None:
         self.share = share
         self.weight_budget = max(1, int(weight_limit * share))
         self.order_budget = max(1, int(order_limit * share))
@@ -54,6 +65,7 @@ class Governor:
         self._lock = threading.Lock()
         self._slots = threading.Condition()
         self.max_in_flight, self._in_flight = max_in_flight, 0
+        self.max_throttled_in_flight, self._throttled_in_flight = min(max_throttled_in_flight, max_in_flight), 0
         self.blocked_until = 0.0
         self.block_reason = ""
         self._failures = 0
@@ -226,22 +238,30 @@ class Governor:
 
     # -- concurrency (lowered after -1008) --------------------------------------------------------------------
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of `max_in_flight` request slots while a request is on the wire."""
+    def slot(self, *, throttled: bool = False) -> Iterator[None]:
+        """Hold one of `max_in_flight` request slots while a request is on the wire; a request to an endpoint the
+        -1008 concurrency limit covers (`throttled`) also holds one of `max_throttled_in_flight`."""
+        def free() -> bool:
+            return self._in_flight < self.max_in_flight and (
+                not throttled or self._throttled_in_flight < self.max_throttled_in_flight)
+
         with self._slots:
-            self._slots.wait_for(lambda: self._in_flight < self.max_in_flight)
+            self._slots.wait_for(free)
             self._in_flight += 1
+            self._throttled_in_flight += throttled
         try:
             yield
         finally:
             with self._slots:
                 self._in_flight -= 1
+                self._throttled_in_flight -= throttled
                 self._slots.notify_all()
 
     def reduce_concurrency(self) -> int:
-        """Halve the number of requests in flight (never below one), as -1008 asks."""
+        """Halve the number of requests in flight, of both kinds (never below one), as -1008 asks."""
         with self._slots:
             self.max_in_flight = max(1, self.max_in_flight // 2)
+            self.max_throttled_in_flight = max(1, min(self.max_in_flight, self.max_throttled_in_flight // 2))
             return self.max_in_flight
 
     def claim(self, path: str) -> None:
@@ -266,6 +286,8 @@ class Governor:
         self.peak_server_weight = max(self.peak_server_weight, int(stats.get("peak_server_weight_1m", 0)))
         self.peak_orders = max(self.peak_orders, int(stats.get("peak_orders_1m", 0)))
         self.max_in_flight = min(self.max_in_flight, int(stats.get("max_in_flight", self.max_in_flight)))
+        self.max_throttled_in_flight = min(self.max_throttled_in_flight,
+                                           int(stats.get("max_throttled_in_flight", self.max_throttled_in_flight)))
 
     def stats(self) -> dict[str, Any]:
         return {"share": self.share, "weight_budget_1m": self.weight_budget, "order_budget_1m": self.order_budget,
@@ -273,4 +295,5 @@ class Governor:
                 "peak_weight_1m": self.peak_weight, "peak_server_weight_1m": self.peak_server_weight,
                 "peak_orders_1m": self.peak_orders, "paced_waits": self.waits,
                 "paced_seconds": round(self.waited_seconds, 3), "http_429": self.throttled, "http_418": self.banned,
-                "reconciled": self.reconciled, "max_in_flight": self.max_in_flight}
+                "reconciled": self.reconciled, "max_in_flight": self.max_in_flight,
+                "max_throttled_in_flight": self.max_throttled_in_flight}

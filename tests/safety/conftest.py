@@ -22,8 +22,8 @@ def _op(op_id: str, weight: Any = 1, signed: bool = False, orders: bool = False)
     raw: dict[str, Any] = {"operationId": op_id, "x-weight": weight, "responses": {}}
     if signed:
         raw["x-security"] = "SIGNED"
-    if orders:
-        raw["x-order-count"] = True
+    if orders:  # the order-placing operations here are those -1008 covers too
+        raw["x-order-count"] = raw["x-throttled"] = True
     return raw
 
 

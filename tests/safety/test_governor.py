@@ -149,6 +149,33 @@ def test_concurrency_is_halved_down_to_one(clock: FakeClock) -> None:
         assert gov._in_flight == 1
 
 
+def test_order_placement_shares_fewer_slots_than_other_requests(clock: FakeClock) -> None:
+    """-1008 limits concurrency on order placement only (`x-throttled`): 4 of those at once, 8 requests in all."""
+    import contextlib
+    import threading
+
+    gov = governor(clock)
+    assert (gov.max_in_flight, gov.max_throttled_in_flight) == (8, 4)
+    with contextlib.ExitStack() as held:
+        for _ in range(4):
+            held.enter_context(gov.slot(throttled=True))
+        fifth = threading.Thread(target=lambda: held.enter_context(gov.slot(throttled=True)), daemon=True)
+        fifth.start()
+        fifth.join(0.2)
+        assert fifth.is_alive()  # a fifth order waits for a free order slot...
+        for _ in range(3):
+            held.enter_context(gov.slot())  # ...while other requests still go, up to 8 in all
+        assert gov._in_flight == 7 and gov._throttled_in_flight == 4
+    fifth.join(2)
+    assert not fifth.is_alive()  # admitted once the orders' slots were let go
+
+
+def test_a_throttled_answer_halves_both_kinds_of_slot(clock: FakeClock) -> None:
+    gov = governor(clock)
+    assert [gov.reduce_concurrency() for _ in range(4)] == [4, 2, 1, 1]
+    assert gov.max_throttled_in_flight == 1
+
+
 def test_waiting_out_a_block_is_bounded(clock: FakeClock) -> None:
     gov = governor(clock)
     gov.observe(exchange(429, retry_after="300"))

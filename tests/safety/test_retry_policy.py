@@ -4,6 +4,7 @@ are reconciled by clientOrderId and never resubmitted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -63,10 +64,11 @@ def test_internal_error_may_be_retried_at_once(scripted: Scripted, clock: FakeCl
 
 def test_throttled_backs_off_and_lowers_concurrency(scripted: Scripted, clock: FakeClock) -> None:
     client, seen = scripted(script(fault("errors.503-throttled", code=-1008), answer(200, {"orderId": 1})))
-    before = client.governor.max_in_flight  # type: ignore[attr-defined]
+    gov = client.governor  # type: ignore[attr-defined]
+    before, orders_before = gov.max_in_flight, gov.max_throttled_in_flight
     client.call("POST", "/fapi/v1/order", ORDER)  # type: ignore[attr-defined]
     assert len(seen) == 2 and clock.slept == [0.5]
-    assert client.governor.max_in_flight == before // 2  # type: ignore[attr-defined]
+    assert (gov.max_in_flight, gov.max_throttled_in_flight) == (before // 2, orders_before // 2)
 
 
 def test_each_retry_is_signed_again_with_a_fresh_timestamp(scripted: Scripted, clock: FakeClock) -> None:
@@ -147,3 +149,20 @@ def test_both_documented_forms_of_the_throttle_message_are_recognised() -> None:
     assert len(catalogue.default()["errors.503-throttled"].messages) == 2
     assert {p.kind for p in retry.POLICIES} == {"service-unavailable", "internal-error", "throttled",
                                                  "unknown-error"}
+
+
+def test_order_placement_takes_one_of_the_order_slots(scripted: Scripted, clock: FakeClock) -> None:
+    """-1008's concurrency limit covers order placement (`x-throttled` in the spec), not the other requests."""
+    client, _ = scripted(script(answer(200, {"orderId": 1}), answer(200, {})))
+    gov = client.governor  # type: ignore[attr-defined]
+    kinds: list[bool] = []
+    original = gov.slot
+
+    def slot(*, throttled: bool = False) -> Any:
+        kinds.append(throttled)
+        return original(throttled=throttled)
+
+    gov.slot = slot
+    client.call("POST", "/fapi/v1/order", ORDER)  # type: ignore[attr-defined]
+    client.call("GET", "/fapi/v1/time")  # type: ignore[attr-defined]
+    assert kinds == [True, False]
