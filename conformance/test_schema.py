@@ -219,12 +219,14 @@ def ahead(request: pytest.FixtureRequest, client: Client, contract: contract.Con
 
     helper = generation_helper
     first = next((key for key in order if key in runnable), None)
-    if helper is not None and (first is None or _cached(first, spec=contract, symbols=symbols, seed=seed,
-                                                        examples=examples)):
-        helper.close()  # the case cache holds the run's cases (a second run): reading them here costs less
-        helper = None
+    # Asked first, so the helper starts on the first item at once: whether the case cache holds it is known only
+    # once this process has built the item's schemathesis schema (~0.1 s, needed to bind the cases anyway).
     generated = {key: _ask(helper, key, spec=contract, symbols=symbols, seed=seed, examples=examples)
                  for key in order if key in runnable} if helper is not None else {}
+    if helper is not None and (first is None or _cached(first, spec=contract, symbols=symbols, seed=seed,
+                                                        examples=examples)):
+        helper.close(wait=False)  # the case cache holds the run's cases (a second run): reading them here costs less
+        helper, generated = None, {}
 
     def prepare(key: tuple[str, str, str]) -> Planned:
         blob = helper.result(generated.pop(key, None)) if helper is not None else None

@@ -109,6 +109,24 @@ def test_an_error_of_generation_is_left_to_the_run_s_own_generation(no_cache: No
                                mode="positive", examples=5, seed=3, symbols=SYMBOLS)
 
 
+def test_a_helper_stopped_without_waiting_takes_no_more_items_and_ends(no_cache: None) -> None:
+    """The run stops it so when the case cache holds its cases: it has been asked for every item already."""
+    import multiprocessing
+
+    helper = generation_helper.Helper()
+    spec = str(contract.default().path)
+    asked = [helper.submit(spec, "GET", "/fapi/v1/aggTrades", phase=phase, mode="negative", examples=5, seed=3,
+                           symbols=SYMBOLS) for phase in ("coverage", "fuzzing")]
+    assert all(asked)
+    helper.close(wait=False)
+    assert helper.submit(spec, "GET", "/fapi/v1/depth", phase="fuzzing", mode="positive", examples=5, seed=3,
+                         symbols=SYMBOLS) is None
+    deadline = time.monotonic() + 120
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children()  # it ended after the item it was on
+
+
 def test_a_helper_only_where_there_is_a_second_core() -> None:
     assert not generation_helper.wanted(1) and generation_helper.wanted(2)
 

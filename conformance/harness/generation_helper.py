@@ -108,8 +108,10 @@ class Helper:
         self.broken = self.broken or f"{type(exc).__name__}: {exc}"[:200]
         self.close()
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the helper: nothing not yet started is generated; `wait=False` does not wait for the item it is on
+        (its result is never read; the process ends after it)."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)
 
