@@ -160,8 +160,14 @@ class Contract:
         return Validator(detailed, self._fast_validator(pointer))
 
     def _fast_validator(self, pointer: str) -> Any:
-        root = {**self.document, "$ref": f"#/{pointer}", "$schema": "https://json-schema.org/draft/2020-12/schema"}
-        return jsonschema_rs.Draft202012Validator(root, validate_formats=False)
+        return jsonschema_rs.Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self._fast_registry,
+                                                  validate_formats=False)
+
+    @cached_property
+    def _fast_registry(self) -> Any:
+        """The document as one jsonschema-rs resource, converted once: a validator with the whole document as its
+        root converted all of it again for each pointer (~8 ms each in a run, 13 in the schema module's)."""
+        return jsonschema_rs.Registry([(SPEC_URI, self.document)], draft=jsonschema_rs.Draft202012)
 
     def deref(self, node: Any) -> Any:
         while isinstance(node, dict) and "$ref" in node:
