@@ -167,7 +167,7 @@ class Contract:
     def _fast_registry(self) -> Any:
         """The document as one jsonschema-rs resource, converted once: a validator with the whole document as its
         root converted all of it again for each pointer (~8 ms each in a run, 13 in the schema module's)."""
-        return jsonschema_rs.Registry([(SPEC_URI, self.document)], draft=jsonschema_rs.Draft202012)
+        return jsonschema_rs.Registry([(SPEC_URI, dict(self.document))], draft=jsonschema_rs.Draft202012)
 
     def deref(self, node: Any) -> Any:
         while isinstance(node, dict) and "$ref" in node:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from conformance.data.exchange import Exchange, Request, Response
 from conformance.harness import redact
 
@@ -35,3 +38,39 @@ def test_scrub_file_rewrites_only_files_with_secrets(tmp_path: Path) -> None:
     clean.write_text("<x>nothing</x>")
     assert redact.scrub_file(dirty) is True and redact.scrub_file(clean) is False
     assert KEY not in dirty.read_text() and SIG not in dirty.read_text()
+
+
+def _reference(text: str, mask: str) -> str:
+    """The substitutions as `re.sub` makes them over the whole text (what `redact` did before it looked for the words
+    first)."""
+    for secret in sorted(redact._SECRETS, key=len, reverse=True):
+        text = text.replace(secret, mask)
+    for pattern in (redact._SIGNATURE, redact._SIGNATURE_FIELD, redact._KEY_HEADER):
+        text = pattern.sub(rf"\g<1>{mask}", text)
+    return text
+
+
+# The words in several cases, what surrounds a value in a query, a dict, JSON, a header and markup, values, and the
+# non-ASCII letters IGNORECASE matches to ASCII ones (ſ is s, ı and İ are i: `redact` goes the slow way; K is k),
+# and a character beyond the BMP as generated values have.
+_PIECES = ["signature", "SIGNATURE", "SigNature", "_signature", "x-mbx-apikey", "X-MBX-APIKEY", "X-Mbx-ApiKey", "=",
+           ":", ": ", '"', "'", " ", "\n", "\t", "ab12", "%2F", "0", ",", "}", "{", "<", "&", "&lt;", "ſignature",
+           "x-mbx-apiKey", "é", "absent", "?a=1&", "redacted", "s\u0131gnature", "S\u0130GNATURE", "x-mbx-api\u212aey",
+           "\U000ad34b", "\u0130"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.sampled_from([redact.MASK, redact.XML_MASK]))
+def test_redaction_tried_where_the_words_are_masks_exactly_what_whole_text_substitution_masks(
+        pieces: list[str], mask: str) -> None:
+    text = "".join(pieces)
+    assert redact.redact(text, mask) == _reference(text, mask)
+
+
+def test_redaction_of_a_har_sized_text_masks_every_value_and_leaves_the_rest() -> None:
+    entry = '{"url": "http://127.0.0.1:9/fapi/v1/order?a=1&Signature=%s", "_signature": "absent", ' \
+            '"headers": {"X-MBX-APIKEY": "k%d"}, "body": {"signature" :  \'%s\'}}'
+    text = ",\n".join(entry % (f"{i:064x}", i, f"{i:032x}") for i in range(3000))
+    clean = redact.redact(text)
+    assert clean == _reference(text, redact.MASK)
+    assert clean.count(redact.MASK) == 3 * 3000 and '"_signature": "absent"' in clean and "k17" not in clean
