@@ -12,6 +12,7 @@ from typing import Any
 from conformance import FIXTURES
 from conformance.data.exceptions import read_yaml
 from conformance.data.exchange import Exchange
+from conformance.harness import atomic
 from conformance.harness.redact import redact
 
 ACCEPTANCE_GOAL = 0.8  # share of positive cases a target answers with 2XX that the report calls "met"
@@ -101,4 +102,4 @@ class Acceptance:
         lines = [f"  {json.dumps(op)}: {json.dumps(v)}" for op, v in ops.items()]
         text = head + ', "operations": {\n' + ",\n".join(lines) + "\n}}\n"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact(text), encoding="utf-8")
+        atomic.write_text(path, redact(text))

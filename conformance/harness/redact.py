@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from conformance.data.exchange import Exchange
+from conformance.harness import atomic
 
 MASK = "<redacted>"
 XML_MASK = "&lt;redacted&gt;"  # the same mask inside XML/HTML text, which must stay well-formed
@@ -127,5 +128,5 @@ def scrub_file(path: Path, max_bytes: int = 20_000_000) -> bool:
     clean = redact(text, XML_MASK if markup else MASK)
     if clean == text:
         return False
-    path.write_text(clean, encoding="utf-8")
+    atomic.write_text(path, clean)
     return True

@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.checks import RuleViolation
 from conformance.data.catalogue import Catalogue
-from conformance.harness import redact
+from conformance.harness import atomic, redact
 from conformance.harness.outcomes import (
     DEVIATION,
     ERROR,
@@ -188,4 +188,4 @@ class Results:
     def write(self, path: Path, target: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = redact.redact(json.dumps(self.as_dict(target, extra), indent=2, ensure_ascii=False))
-        path.write_text(text + "\n", encoding="utf-8")
+        atomic.write_text(path, text + "\n")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conformance.data.exceptions import ConfigError
-from conformance.harness import baseline, redact
+from conformance.harness import atomic, baseline, redact
 from conformance.plugins.allure3 import BASELINE_MARK, edit_results
 from conformance.plugins.core import STATE
 
@@ -97,7 +97,7 @@ def pytest_conformance_baseline_sessionfinish(session: pytest.Session) -> Iterat
     allure_dir = getattr(config.option, "allure_report_dir", None)
     if allure_dir and Path(allure_dir).is_dir():
         _tag_allure(Path(allure_dir), comparison.status, current)
-    path.write_text(redact.redact(json.dumps(current, indent=2)) + "\n", encoding="utf-8")
+    atomic.write_text(path, redact.redact(json.dumps(current, indent=2)) + "\n")
     return result
 
 

@@ -14,7 +14,7 @@ import pytest
 from conformance import checks
 from conformance.checks import RuleViolation
 from conformance.data.exchange import Exchange
-from conformance.harness import har, redact
+from conformance.harness import atomic, har, redact
 from conformance.harness.client import Client
 from conformance.harness.session import RunState
 from conformance.plugins.core import DECISION, STATE
@@ -202,5 +202,5 @@ def pytest_conformance_recording_sessionfinish(session: pytest.Session) -> Itera
         option = session.config.getoption("conformance_record", None)
         path = Path(option) if option else state.reports / HAR_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact.redact(har_text(recorder.document(state))) + "\n", encoding="utf-8")
+        atomic.write_text(path, redact.redact(har_text(recorder.document(state))) + "\n")
     return result

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance.harness import orders, outcomes, redact, targets, workers
+from conformance.harness import atomic, orders, outcomes, redact, targets, workers
 from conformance.harness.governor import Governor
 from conformance.harness.journal import Journal
 from conformance.harness.session import EXIT_TARGET_UNAVAILABLE, RunState
@@ -190,7 +190,7 @@ def _calm_mock(state: RunState) -> None:
 def _write(state: RunState, safety: RunSafety) -> None:
     state.reports.mkdir(parents=True, exist_ok=True)
     text = json.dumps(safety.as_dict(), indent=2, default=str)
-    (state.reports / "safety.json").write_text(redact.redact(text) + "\n", encoding="utf-8")
+    atomic.write_text(state.reports / "safety.json", redact.redact(text) + "\n")
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish", wrapper=True, tryfirst=True)

@@ -28,7 +28,7 @@ from conformance import FIXTURES, REPORTS
 from conformance.data import contract
 from conformance.data.exceptions import ConfigError, read_yaml
 from conformance.data.exchange import Exchange
-from conformance.harness import har
+from conformance.harness import atomic, har
 from conformance.harness.redact import MASK
 from conformance.harness.request import sign
 from conformance.harness.targets import MOCK_DEFAULT_KEY, MOCK_DEFAULT_SECRET
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     run(cases, drift, allow)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(drift.as_dict(str(source)), indent=2) + "\n", encoding="utf-8")
+    atomic.write_text(out, json.dumps(drift.as_dict(str(source)), indent=2) + "\n")
     print(table(drift))
     print(f"written: {out}")
     return EXIT_DRIFT if drift.unexpected else EXIT_SAME

@@ -23,7 +23,7 @@ from conformance.data import catalogue, contract
 from conformance.data.deviations import Deviation
 from conformance.data.exceptions import ConfigError
 from conformance.data.exchange import Exchange
-from conformance.harness import har, outcomes
+from conformance.harness import atomic, har, outcomes
 from conformance.harness.results import Results
 
 EXIT_SAME, EXIT_CHANGED, EXIT_USAGE = 0, 1, 4
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"replay: {why}\n")
         return EXIT_USAGE
     out = Path(args.out) if args.out else path.with_name("replay.json")
-    out.write_text(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic.write_text(out, json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n")
     print(table(result))
     print(f"written: {out}")
     return EXIT_CHANGED if result.differs else EXIT_SAME
