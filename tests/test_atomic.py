@@ -23,7 +23,7 @@ def test_the_text_replaces_the_file_and_no_temporary_file_is_left(tmp_path: Path
 def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
     path.write_text("the old verdicts\n", encoding="utf-8")
-    with pytest.raises(UnicodeEncodeError):  # the lone surrogate stops the encoder after 200,000 characters
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: no UTF-8 for it
         atomic.write_text(path, "x" * 200_000 + "\ud800")
     assert path.read_text(encoding="utf-8") == "the old verdicts\n"
     assert [p.name for p in tmp_path.iterdir()] == ["rules.json"]

@@ -101,5 +101,4 @@ class Acceptance:
         head = json.dumps(report, sort_keys=False)[:-1]
         lines = [f"  {json.dumps(op)}: {json.dumps(v)}" for op, v in ops.items()]
         text = head + ', "operations": {\n' + ",\n".join(lines) + "\n}}\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(path, redact(text))

@@ -23,13 +23,14 @@ import os
 import pickle
 import platform
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import schemathesis
 from schemathesis.core import NOT_SET
+
+from conformance.harness import atomic
 
 CACHE_VAR = "FAPI_CONFORMANCE_CASE_CACHE"
 FORMAT = 2
@@ -145,12 +146,4 @@ def store(name: str, cases: list[Any], added: set[tuple[str, str]]) -> None:
     if where is None:
         return
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        where.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".pickle")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(dumps(cases, added))
-            os.replace(tmp, where / f"{name}.pickle")
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        atomic.write_bytes(where / f"{name}.pickle", dumps(cases, added))

@@ -186,6 +186,5 @@ class Results:
         return {"target": target, "summary": dict(sorted(counts.items())), "rules": rules, **(extra or {})}
 
     def write(self, path: Path, target: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = redact.redact(json.dumps(self.as_dict(target, extra), indent=2, ensure_ascii=False))
         atomic.write_text(path, text + "\n")

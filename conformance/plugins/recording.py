@@ -201,6 +201,5 @@ def pytest_conformance_recording_sessionfinish(session: pytest.Session) -> Itera
     if recorder is not None and state is not None and not state.worker and (recorder.tests or state.unavailable):
         option = session.config.getoption("conformance_record", None)
         path = Path(option) if option else state.reports / HAR_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(path, redact.redact(har_text(recorder.document(state))) + "\n")
     return result

@@ -188,7 +188,6 @@ def _calm_mock(state: RunState) -> None:
 
 
 def _write(state: RunState, safety: RunSafety) -> None:
-    state.reports.mkdir(parents=True, exist_ok=True)
     text = json.dumps(safety.as_dict(), indent=2, default=str)
     atomic.write_text(state.reports / "safety.json", redact.redact(text) + "\n")
 

@@ -223,7 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     run(cases, drift, allow)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(out, json.dumps(drift.as_dict(str(source)), indent=2) + "\n")
     print(table(drift))
     print(f"written: {out}")
