@@ -35,10 +35,15 @@ _SUSPECT = re.compile(r"signature|x-mbx-apikey", re.IGNORECASE)
 _PASSES = ((_SIGNATURE, "signature", 0), (_SIGNATURE_FIELD, "signature", 1), (_KEY_HEADER, "x-mbx-apikey", 0))
 
 
+# The letters other than ASCII ones that IGNORECASE matches to a letter of the words (İ and ı to i, ſ to s) while
+# lower() does not make them that letter (K becomes k); İ is also the one letter lower() makes two characters.
+_FOLDED = ("\u0130", "\u0131", "\u017f")
+
+
 def redact(text: str, mask: str = MASK) -> str:
     folded = any(letter in text or letter in mask for letter in _FOLDED)
     lower = "" if folded else text.lower()
-    suspect = _SUSPECT.search(text) is not None if folded else "signature" in lower or "x-mbx-apikey" in lower
+    suspect = _SUSPECT.search(text) is not None if folded else any(word in lower for _, word, _ in _PASSES)
     if not suspect and not any(secret in text for secret in _SECRETS):
         return text
     replaced = text
@@ -52,11 +57,6 @@ def redact(text: str, mask: str = MASK) -> str:
     for pattern, word, offset in _PASSES:
         replaced, lower = _substituted(pattern, word, offset, replaced, lower, mask)
     return replaced
-
-
-# The letters other than ASCII ones that IGNORECASE matches to a letter of the words (İ and ı to i, ſ to s) while
-# lower() does not make them that letter (K becomes k); İ is also the one letter lower() makes two characters.
-_FOLDED = ("\u0130", "\u0131", "\u017f")
 
 
 def _substituted(pattern: re.Pattern[str], word: str, offset: int, text: str, lower: str,
